@@ -1,0 +1,44 @@
+// The store interface: one writer per cluster (the watcher), many readers.
+// Implementations: RedisIdentityStore (single node and Redis Cluster), MemoryIdentityStore.
+// All must pass the same contract suite (store.contract.ts).
+import type { LookupResult, PodRecord } from './model.js';
+
+export interface IdentityWriter {
+  /**
+   * Record that pod `record.uid` owns `record.ips` (and nothing else) in `cluster`.
+   * Replaces this pod's previous claims: IPs it no longer lists are released.
+   * Never touches another pod's claim on the same IP. Ignored when the store already
+   * holds a newer resourceVersion (or a release tombstone newer than it) for this pod.
+   * A record with no IPs is equivalent to `release`.
+   */
+  claim(cluster: string, record: PodRecord): Promise<void>;
+  /** Pod `uid` is gone (deleted, or terminal): remove its claims, and only its claims. */
+  release(cluster: string, uid: string, resourceVersion: string): Promise<void>;
+  /**
+   * After a complete listing: make the cluster's claims equal to `records` — claim each,
+   * and remove every claim of a pod the listing does not contain. Call only with a
+   * complete listing; a partial one would remove valid claims.
+   */
+  reconcile(cluster: string, records: PodRecord[]): Promise<ReconcileStats>;
+  /** The cluster's watcher is alive and in sync; readers trust its claims for `ttlMs`. */
+  heartbeat(cluster: string, ttlMs: number): Promise<void>;
+}
+
+export interface ReconcileStats {
+  claimed: number;
+  removed: number;
+}
+
+export interface IdentityReader {
+  /**
+   * The identity that owns `ip` (already canonical) across `clusters`.
+   * One store round trip; never throws: an unreachable store or a missed deadline is
+   * `{ok: false, reason: 'store_unavailable'}`.
+   */
+  lookup(ip: string, clusters: readonly string[]): Promise<LookupResult>;
+}
+
+export interface IdentityStore extends IdentityWriter, IdentityReader {
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
