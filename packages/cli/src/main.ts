@@ -1,4 +1,57 @@
-export async function main(argv: string[]): Promise<number> {
-  console.log('podgate', argv);
-  return 0;
+import { UsageError } from './args.js';
+import { devCommand } from './commands/dev.js';
+import { evalCommand } from './commands/eval.js';
+import { plannedCommand } from './commands/planned.js';
+import { validateCommand } from './commands/validate.js';
+import { watcherCommand } from './commands/watcher.js';
+import { type CliIo, type Command, EXIT, processIo } from './io.js';
+
+export const COMMANDS: readonly Command[] = [
+  watcherCommand,
+  plannedCommand('decision', 'HTTP decision service (JSON API and forward-auth)'),
+  plannedCommand('proxy', 'TCP front proxy that enforces on_tcp_connect'),
+  devCommand,
+  validateCommand,
+  evalCommand,
+];
+
+export function topLevelHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'podgate: allow or refuse connections by the Kubernetes pod they come from.',
+    '',
+    'Usage: podgate <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'podgate <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(topLevelHelp());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`podgate: unknown command '${name}'\n\n${topLevelHelp()}`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`podgate ${name}: ${error.message}\nRun 'podgate ${name} --help' for usage.`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+import { captureIo } from '../test-io.js';
+
+const config = new URL('../../../../examples/podgate.yaml', import.meta.url).pathname;
+const pods = new URL('../../../../examples/pods.yaml', import.meta.url).pathname;
+
+async function evaluate(endpoint: string, clientIp: string, extra: string[] = []) {
+  const { io, captured } = captureIo();
+  const code = await main(
+    ['eval', '--config', config, '--pods-file', pods, '--endpoint', endpoint, '--client-ip', clientIp, ...extra],
+    io,
+  );
+  return { code, stderr: captured.stderr, decision: code === 0 ? JSON.parse(captured.stdout) : undefined };
+}
+
+describe('podgate eval (pods file)', () => {
+  it.each([
+    // endpoint, client IP, allowed, action, rule index, pod name, lookup found
+    ['tcp://ledger.payments:5432', '127.0.0.2', true, 'forward-internal', 2, 'worker-a', true],
+    ['tcp://ledger.payments:5432', '::ffff:127.0.0.2', true, 'forward-internal', 2, 'worker-a', true],
+    ['tcp://ledger.payments:5432', '127.0.0.3', true, 'forward-internal', 2, 'worker-b', true],
+    ['tcp://ledger.payments:5432', '127.0.0.4', false, 'deny', 1, 'frontend-7d9f8', true],
+    ['tcp://ledger.payments:5432', '127.0.0.9', false, 'deny', 0, '', false],
+    // a finished Job pod and a hostNetwork pod own no IP
+    ['tcp://ledger.payments:5432', '127.0.0.5', false, 'deny', 0, '', false],
+    ['tcp://ledger.payments:5432', '127.0.0.6', false, 'deny', 0, '', false],
+    ['http://reports.payments', '127.0.0.2', true, 'forward-internal', 2, 'worker-a', true],
+    ['http://reports.payments', '127.0.0.3', false, 'deny', 1, 'worker-b', true],
+    // no such annotation: a run-time error in strict CEL, which fails closed
+    ['http://reports.payments', '127.0.0.4', false, 'error', 1, 'frontend-7d9f8', true],
+    ['tcp://status.payments:8080', '127.0.0.4', false, 'deny', 0, 'frontend-7d9f8', true],
+    ['tcp://status.payments:8080', '127.0.0.9', true, 'upstream', undefined, '', false],
+  ] as const)('%s from %s: allowed=%s by %s', async (endpoint, ip, allowed, action, rule, name, found) => {
+    const { code, decision, stderr } = await evaluate(endpoint, ip);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(decision.allowed).toBe(allowed);
+    expect(decision.action).toBe(action);
+    expect(decision.rule?.index).toBe(rule);
+    expect(decision.identity.metadata.name).toBe(name);
+    expect(decision.lookup.found).toBe(found);
+    if (!found) expect(decision.identity.metadata.error_code).toBe('ERR_NGROK_28001');
+    else expect(decision.identity.metadata.error_code).toBe('');
+  });
+
+  it('shows the identity the policy saw, filtered to k8s.ngrok.com/ annotations', async () => {
+    const { decision } = await evaluate('tcp://ledger.payments:5432', '127.0.0.2');
+    expect(decision.identity).toEqual({
+      id: '5f0c1d2e-0a1b-4c3d-8e9f-000000000001',
+      metadata: {
+        name: 'worker-a',
+        namespace: 'payments',
+        annotations: { 'k8s.ngrok.com/environment': 'production', 'k8s.ngrok.com/tenant-id': 'tenant-abc' },
+        error_code: '',
+        error_message: '',
+      },
+      cluster: 'default',
+    });
+    expect(decision.target).toBe('tcp://ledger.payments.internal:5432');
+  });
+
+  it('carries the log action metadata and the failing expression', async () => {
+    const allowed = await evaluate('http://reports.payments', '127.0.0.2');
+    expect(allowed.decision.logs).toEqual([{ pod: 'payments/worker-a' }]);
+    const failed = await evaluate('http://reports.payments', '127.0.0.4');
+    expect(failed.decision.expression.source).toContain('k8s.ngrok.com/environment');
+    expect(failed.decision.error.message).toBeTruthy();
+  });
+
+  it('exits 1 on a bad client IP and on an unknown endpoint', async () => {
+    const badIp = await evaluate('tcp://ledger.payments:5432', '10.1.2');
+    expect(badIp.code).toBe(1);
+    expect(badIp.stderr).toContain('--client-ip');
+    const unknown = await evaluate('tcp://nope.payments:5432', '127.0.0.2');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('tcp://ledger.payments:5432');
+  });
+
+  it('exits 2 without an identity source', async () => {
+    const { io, captured } = captureIo();
+    expect(await main(['eval', '--config', config, '--client-ip', '127.0.0.2'], io)).toBe(2);
+    expect(captured.stderr).toContain('--pods-file');
+  });
+});

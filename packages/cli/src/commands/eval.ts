@@ -1,0 +1,182 @@
+import {
+  createRedisIdentityStore,
+  derivePodRecord,
+  type IdentityStore,
+  type LookupResult,
+  MemoryIdentityStore,
+  normalizeIp,
+  parsePodsYaml,
+  podVarsFromLookup,
+} from '@podgate/identity';
+import type { Decision, PodVars } from '@podgate/policy';
+import { parseCommandArgs, UsageError } from '../args.js';
+import { loadConfigFiles } from '../config-files.js';
+import { type CliIo, type Command, EXIT } from '../io.js';
+
+const HELP = `Usage: podgate eval --config FILE [--config FILE ...] --endpoint URL --client-ip IP
+                    (--pods-file FILE | --redis URL) [options]
+
+Dry run: looks up the pod that owns --client-ip, runs the endpoint's on_tcp_connect
+rules and prints the decision as one JSON object on stdout:
+  allowed, action, rule, expression, error, target, logs, vars,
+  identity (conn.k8s.pod.* as the policy saw it) and lookup (why identity is missing).
+
+Options:
+  --config FILE        policy/endpoint YAML (repeatable; loaded together)
+  --endpoint URL       the endpoint's spec.url (may be omitted when the config has one endpoint)
+  --client-ip IP       the connecting pod's IP (IPv4, IPv6, IPv4-mapped IPv6)
+  --client-port N      conn.client_port (default 50000)
+  --server-ip IP       conn.server_ip (default 127.0.0.1)
+  --server-port N      conn.server_port (default: the endpoint URL's port)
+  --pods-file FILE     identity from pods YAML, as 'kubectl get pods -A -o yaml' prints it
+  --redis URL          identity from a Podgate store (redis://, rediss://); default $REDIS_URL
+  --key-prefix P       store key prefix (default podgate:)
+  --cluster NAME       cluster to consult (repeatable; default $PODGATE_CLUSTER or 'default')
+
+Exit status: 0 whatever the verdict; 1 when it could not decide (bad config, unknown
+endpoint, bad IP, unreadable pods file); 2 on bad usage.`;
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'Dry run: endpoint + client IP -> decision and the identity it saw',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, {
+      config: { type: 'string', multiple: true },
+      endpoint: { type: 'string' },
+      'client-ip': { type: 'string' },
+      'client-port': { type: 'string' },
+      'server-ip': { type: 'string' },
+      'server-port': { type: 'string' },
+      'pods-file': { type: 'string' },
+      redis: { type: 'string' },
+      'key-prefix': { type: 'string' },
+      cluster: { type: 'string', multiple: true },
+    });
+    if (!values.config?.length) throw new UsageError('--config FILE is required');
+    if (!values['client-ip']) throw new UsageError('--client-ip IP is required');
+    const redisUrl = values.redis ?? io.env.REDIS_URL;
+    if (values['pods-file'] && values.redis) throw new UsageError('give --pods-file or --redis, not both');
+    if (!values['pods-file'] && !redisUrl) throw new UsageError('identity source required: --pods-file FILE or --redis URL');
+
+    let clientIp: string;
+    try {
+      clientIp = normalizeIp(values['client-ip']);
+    } catch (error) {
+      io.err(`podgate eval: --client-ip: ${(error as Error).message}`);
+      return EXIT.invalid;
+    }
+    const clientPort = portOption(values['client-port'], '--client-port') ?? 50000;
+
+    const loaded = await loadConfigFiles(values.config, io);
+    if (!loaded) return EXIT.invalid;
+    const { config } = loaded;
+    const endpoint = values.endpoint ? config.findEndpoint(values.endpoint) : soleEndpoint(config.endpoints);
+    if (!endpoint) {
+      const known = config.endpoints.map((e) => `  ${e.url.href}`).join('\n');
+      io.err(
+        values.endpoint
+          ? `podgate eval: no endpoint with url ${values.endpoint}; the configuration has:\n${known}`
+          : `podgate eval: --endpoint URL is required when the configuration has ${config.endpoints.length} endpoints:\n${known}`,
+      );
+      return EXIT.invalid;
+    }
+
+    const clusters = values.cluster?.length ? values.cluster : [io.env.PODGATE_CLUSTER || 'default'];
+    let lookup: LookupResult;
+    if (values['pods-file']) {
+      const result = await lookupInPodsFile(values['pods-file'], clusters[0]!, clientIp, io);
+      if (!result) return EXIT.invalid;
+      lookup = result;
+    } else {
+      const store = await createRedisIdentityStore({ url: redisUrl, keyPrefix: values['key-prefix'] });
+      try {
+        lookup = await store.lookup(clientIp, clusters);
+      } finally {
+        await store.close();
+      }
+    }
+
+    const pod = podVarsFromLookup(lookup);
+    const decision = endpoint.evaluateTcpConnect({
+      conn: {
+        clientIp,
+        clientPort,
+        serverIp: values['server-ip'] ?? '127.0.0.1',
+        serverPort: portOption(values['server-port'], '--server-port') ?? endpoint.url.port,
+        startedAt: new Date(),
+      },
+      pod,
+    });
+    io.out(JSON.stringify(renderDecision(endpoint.url.href, clientIp, decision, pod, lookup), jsonSafe));
+    return EXIT.ok;
+  },
+};
+
+function soleEndpoint<T>(endpoints: readonly T[]): T | undefined {
+  return endpoints.length === 1 ? endpoints[0] : undefined;
+}
+
+function portOption(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} must be a port number (0-65535)`);
+  return port;
+}
+
+/** Identity from a pods file goes through the embedded store, so eval sees the same rules as the services. */
+async function lookupInPodsFile(path: string, cluster: string, ip: string, io: CliIo): Promise<LookupResult | undefined> {
+  let pods: ReturnType<typeof parsePodsYaml>;
+  try {
+    pods = parsePodsYaml(await io.readText(path), path);
+  } catch (error) {
+    io.err(`podgate eval: ${(error as Error).message}`);
+    return undefined;
+  }
+  const store: IdentityStore = new MemoryIdentityStore();
+  const records = [];
+  for (const pod of pods) {
+    try {
+      records.push(derivePodRecord(pod));
+    } catch (error) {
+      io.err(`${path}: warning: pod skipped: ${(error as Error).message}`);
+    }
+  }
+  await store.reconcile(cluster, records);
+  await store.heartbeat(cluster, 60_000);
+  const result = await store.lookup(ip, [cluster]);
+  await store.close();
+  return result;
+}
+
+export function renderDecision(endpoint: string, clientIp: string, decision: Decision, pod: PodVars, lookup: LookupResult) {
+  return {
+    endpoint,
+    client_ip: clientIp,
+    allowed: decision.allowed,
+    action: decision.action,
+    target: decision.target?.url ?? null,
+    rule: decision.rule ?? null,
+    expression: decision.expression ?? null,
+    error: decision.error ?? null,
+    logs: decision.logs,
+    vars: decision.vars,
+    identity: {
+      id: pod.id,
+      metadata: {
+        name: pod.name,
+        namespace: pod.namespace,
+        annotations: pod.annotations,
+        error_code: pod.errorCode,
+        error_message: pod.errorMessage,
+      },
+      cluster: pod.cluster,
+    },
+    lookup: lookup.ok ? { found: true } : { found: false, reason: lookup.reason, message: lookup.message },
+  };
+}
+
+/** CEL integers are BigInt; JSON has no such type. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
