@@ -154,7 +154,12 @@ async function spawnOnce(port: number, extraArgs: string[], password?: string): 
 }
 
 /** Starts redis-server on a free port, retrying when the port was taken meanwhile. */
-async function spawnRedis(extraArgs: string[], password?: string): Promise<SpawnedServer> {
+async function spawnRedis(
+  extraArgs: string[],
+  password?: string,
+  fixedPort?: number,
+): Promise<SpawnedServer> {
+  if (fixedPort !== undefined) return spawnOnce(fixedPort, extraArgs, password);
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -168,8 +173,9 @@ async function spawnRedis(extraArgs: string[], password?: string): Promise<Spawn
   throw lastError;
 }
 
-export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
-  const server = await spawnRedis([], opts.password);
+/** `port` restarts a server on the port of one that was stopped (clients reconnect to it). */
+export async function startRedis(opts: { password?: string; port?: number } = {}): Promise<RedisServer> {
+  const server = await spawnRedis([], opts.password, opts.port);
   const auth = opts.password === undefined ? '' : `:${encodeURIComponent(opts.password)}@`;
   return {
     host: '127.0.0.1',

@@ -1,0 +1,73 @@
+// Which clusters' watchers are alive, as a reader sees it. Refreshed in the background so a
+// lookup stays one round trip: each refresh reads the remaining TTL of every tracked
+// cluster's heartbeat key, and a cluster counts as fresh until (local time of the read +
+// that TTL). So a dead watcher's claims stop counting when its heartbeat expires (plus the
+// read's latency), and a renewed heartbeat is seen within one refresh interval.
+
+export interface FreshnessOptions {
+  /** Remaining heartbeat TTL in ms per cluster; negative or missing = no heartbeat. */
+  readTtls: (clusters: readonly string[]) => Promise<Map<string, number>>;
+  refreshMs: number;
+  now: () => number;
+  /** Failures of background refreshes (the store keeps the last known expiries). */
+  onError?: (err: unknown) => void;
+}
+
+export class FreshnessTracker {
+  private readonly freshUntil = new Map<string, number>();
+  private readonly tracked = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: FreshnessOptions) {}
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      this.refresh().catch((err: unknown) => this.options.onError?.(err));
+    }, this.options.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  isFresh(cluster: string): boolean {
+    return (this.freshUntil.get(cluster) ?? Number.NEGATIVE_INFINITY) > this.options.now();
+  }
+
+  /** Clusters among `clusters` not tracked yet (a lookup must then wait for `track`). */
+  untracked(clusters: readonly string[]): string[] {
+    return clusters.filter((c) => !this.tracked.has(c));
+  }
+
+  /** Starts tracking `clusters` and reads their heartbeats now. */
+  async track(clusters: readonly string[]): Promise<void> {
+    const fresh = this.untracked(clusters);
+    if (fresh.length === 0) return;
+    await this.read(fresh);
+    for (const c of fresh) this.tracked.add(c);
+  }
+
+  /** One refresh of every tracked cluster; concurrent calls share it. */
+  refresh(): Promise<void> {
+    if (this.running === undefined) {
+      this.running = this.read([...this.tracked]).finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async read(clusters: readonly string[]): Promise<void> {
+    if (clusters.length === 0) return;
+    const readAt = this.options.now();
+    const ttls = await this.options.readTtls(clusters);
+    for (const cluster of clusters) {
+      const ttl = ttls.get(cluster) ?? -1;
+      this.freshUntil.set(cluster, ttl > 0 ? readAt + ttl : Number.NEGATIVE_INFINITY);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { afterAll, beforeAll } from 'vitest';
+import { type RedisCluster, startRedisCluster } from '../../../test/support/redis.js';
+import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
+import { describeStoreContract } from './store.contract.js';
+import type { IdentityStore } from './store.js';
+
+let cluster: RedisCluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describeStoreContract('redis cluster (3 masters)', () => ({
+  open: (keyPrefix) =>
+    createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+  sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
+  elapse: async () => {},
+}));

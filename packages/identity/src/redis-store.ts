@@ -1,0 +1,356 @@
+// The Redis store (one server or Redis Cluster). Key layout, atomicity and freshness rules:
+// docs/adr/0002-redis-key-layout.md. A lookup is one HGETALL; everything else a reader
+// needs (which clusters are fresh) is kept up to date in the background.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type ClaimEntry, claimField, decodeClaim, encodeClaim, splitClaimField } from './claim.js';
+import { assertClusterName } from './cluster-name.js';
+import { IdentityError } from './errors.js';
+import { FreshnessTracker } from './freshness.js';
+import { tryNormalizeIp } from './ip.js';
+import type { LookupResult, PodRecord } from './model.js';
+import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
+import { parseRedisUrl, type RedisEndpoint } from './redis-url.js';
+import { notFound, resolveClaims } from './resolve.js';
+import { maxResourceVersion } from './resource-version.js';
+import type { IdentityStore, ReconcileStats } from './store.js';
+
+export interface RedisIdentityStoreOptions {
+  /** `redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2` (see redis-url.ts). */
+  url?: string;
+  /** Redis Cluster seed nodes (instead of, or overriding the hosts of, `url`). */
+  clusterNodes?: RedisEndpoint[];
+  /** Scopes every key, so deployments can share a Redis. No braces. Default `podgate:`. */
+  keyPrefix?: string;
+  /** Deadline of one lookup, like Envoy ext_authz's default. Default 200. */
+  lookupTimeoutMs?: number;
+  /** How often readers re-read the heartbeats of the clusters they consult. Default 1000. */
+  freshnessRefreshMs?: number;
+  /** Clusters whose heartbeats are read at creation; lookups add the others they name. */
+  clusters?: readonly string[];
+  /** Passed to ioredis (for Cluster: as `redisOptions` of each node). */
+  redisOptions?: RedisOptions;
+  now?: () => number;
+  /** Connection errors and failed background refreshes (the store itself never throws on lookup). */
+  onError?: (err: unknown) => void;
+}
+
+export const DEFAULT_KEY_PREFIX = 'podgate:';
+const DEFAULT_LOOKUP_TIMEOUT_MS = 200;
+const DEFAULT_FRESHNESS_REFRESH_MS = 1000;
+/** A safety net for writes; lookups have their own, shorter deadline. */
+const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+const SCAN_COUNT = 1000;
+const WRITE_CONCURRENCY = 128;
+
+type Client = Redis | Cluster;
+type ScriptFn = (...args: string[]) => Promise<unknown>;
+interface Scripts {
+  podgateSetPod: ScriptFn;
+  podgateSetClaim: ScriptFn;
+  podgateDeleteClaim: ScriptFn;
+  podgateDropPod: ScriptFn;
+}
+
+export async function createRedisIdentityStore(
+  options: RedisIdentityStoreOptions,
+): Promise<RedisIdentityStore> {
+  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (/[{}]/.test(prefix)) {
+    throw new IdentityError('invalid_store_options', 'keyPrefix may not contain { or } (they are hash tags)');
+  }
+  for (const c of options.clusters ?? []) assertClusterName(c);
+  const client = createClient(options);
+  client.on('error', (err: unknown) => options.onError?.(err));
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw new IdentityError('invalid_store_options', `cannot connect to Redis: ${errorText(err)}`, {
+      cause: err,
+    });
+  }
+  const store = new RedisIdentityStore(client, prefix, options);
+  await store.startFreshness(options.clusters ?? []);
+  return store;
+}
+
+function createClient(options: RedisIdentityStoreOptions): Client {
+  const parsed = options.url !== undefined ? parseRedisUrl(options.url) : undefined;
+  const seeds = options.clusterNodes ?? (parsed?.mode === 'cluster' ? parsed.nodes : undefined);
+  const common: RedisOptions = {
+    ...(parsed?.username !== undefined ? { username: parsed.username } : {}),
+    ...(parsed?.password !== undefined ? { password: parsed.password } : {}),
+    ...(parsed?.tls ? { tls: {} } : {}),
+    commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
+    ...options.redisOptions,
+  };
+  // No offline queue: while disconnected, a lookup fails at once (store_unavailable)
+  // instead of queueing behind an outage, and queued lookups cannot pile up in memory.
+  if (seeds !== undefined) {
+    if (seeds.length === 0) throw new IdentityError('invalid_store_options', 'no Redis Cluster seed nodes');
+    return new Cluster(seeds, {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      lazyConnect: true,
+      redisOptions: common,
+    });
+  }
+  if (parsed === undefined)
+    throw new IdentityError('invalid_store_options', 'a Redis url or clusterNodes is required');
+  const node = parsed.nodes[0]!;
+  return new Redis({
+    host: node.host,
+    port: node.port,
+    ...(parsed.db !== undefined ? { db: parsed.db } : {}),
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    ...common,
+  });
+}
+
+export class RedisIdentityStore implements IdentityStore {
+  private readonly scripts: Scripts;
+  private readonly freshness: FreshnessTracker;
+  private readonly lookupTimeoutMs: number;
+
+  constructor(
+    private readonly client: Client,
+    private readonly prefix: string,
+    options: RedisIdentityStoreOptions,
+  ) {
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
+    client.defineCommand('podgateSetPod', { numberOfKeys: 2, lua: SET_POD });
+    client.defineCommand('podgateSetClaim', { numberOfKeys: 1, lua: SET_CLAIM });
+    client.defineCommand('podgateDeleteClaim', { numberOfKeys: 1, lua: DELETE_CLAIM });
+    client.defineCommand('podgateDropPod', { numberOfKeys: 1, lua: DROP_POD });
+    this.scripts = client as unknown as Scripts;
+    this.freshness = new FreshnessTracker({
+      readTtls: (clusters) => this.readHeartbeatTtls(clusters),
+      refreshMs: options.freshnessRefreshMs ?? DEFAULT_FRESHNESS_REFRESH_MS,
+      now: options.now ?? Date.now,
+      ...(options.onError !== undefined ? { onError: options.onError } : {}),
+    });
+  }
+
+  /** @internal Called once by createRedisIdentityStore. */
+  async startFreshness(clusters: readonly string[]): Promise<void> {
+    await this.freshness.track(clusters);
+    this.freshness.start();
+  }
+
+  private ipKey(ip: string): string {
+    return `${this.prefix}ip:{${ip}}`;
+  }
+  private podsKey(cluster: string): string {
+    return `${this.prefix}pods:{${cluster}}`;
+  }
+  private ipsKey(cluster: string): string {
+    return `${this.prefix}ips:{${cluster}}`;
+  }
+  private heartbeatKey(cluster: string): string {
+    return `${this.prefix}hb:{${cluster}}`;
+  }
+
+  async claim(cluster: string, record: PodRecord): Promise<void> {
+    assertClusterName(cluster);
+    const ips = canonicalIps(record.ips);
+    const rv = record.resourceVersion;
+    const previous = await this.scripts.podgateSetPod(
+      this.podsKey(cluster),
+      this.ipsKey(cluster),
+      record.uid,
+      rv,
+      ips.join(','),
+      '0',
+    );
+    if (previous === null) return; // a newer version of this pod is already stored
+    const field = claimField(cluster, record.uid);
+    const json = encodeClaim({ ...record, ips });
+    const released = podEntryIps(previous).filter((ip) => !ips.includes(ip));
+    await Promise.all([
+      ...ips.map((ip) => this.scripts.podgateSetClaim(this.ipKey(ip), field, rv, json)),
+      ...released.map((ip) => this.scripts.podgateDeleteClaim(this.ipKey(ip), field, rv)),
+    ]);
+  }
+
+  async release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+    assertClusterName(cluster);
+    const previous = await this.scripts.podgateSetPod(
+      this.podsKey(cluster),
+      this.ipsKey(cluster),
+      uid,
+      resourceVersion,
+      '',
+      '1',
+    );
+    if (previous === null) return;
+    const field = claimField(cluster, uid);
+    await Promise.all(
+      podEntryIps(previous).map((ip) =>
+        this.scripts.podgateDeleteClaim(this.ipKey(ip), field, resourceVersion),
+      ),
+    );
+  }
+
+  async reconcile(cluster: string, records: PodRecord[]): Promise<ReconcileStats> {
+    assertClusterName(cluster);
+    await forEachLimit(records, WRITE_CONCURRENCY, (r) => this.claim(cluster, r));
+    const listed = new Map(records.map((r) => [r.uid, new Set(canonicalIps(r.ips))]));
+    // Entries newer than everything listed were written after the listing: keep them.
+    const bound = maxResourceVersion(records.map((r) => r.resourceVersion));
+
+    await this.scan('hscan', this.podsKey(cluster), async (items) => {
+      const uids = items.filter((_, i) => i % 2 === 0).filter((uid) => !listed.has(uid));
+      await Promise.all(uids.map((uid) => this.scripts.podgateDropPod(this.podsKey(cluster), uid, bound)));
+    });
+
+    let removed = 0;
+    const owner = `${cluster}/`;
+    await this.scan('sscan', this.ipsKey(cluster), async (ips) => {
+      await Promise.all(
+        ips.map(async (ip) => {
+          const fields = Object.keys(await this.client.hgetall(this.ipKey(ip))).filter((f) =>
+            f.startsWith(owner),
+          );
+          let remaining = 0;
+          for (const field of fields) {
+            const uid = field.slice(owner.length);
+            if (listed.get(uid)?.has(ip)) {
+              remaining++;
+              continue;
+            }
+            const deleted = await this.scripts.podgateDeleteClaim(this.ipKey(ip), field, bound);
+            if (deleted === 1) removed++;
+            else remaining++;
+          }
+          // Not atomic with the IP hash (another slot): a claim racing this SREM is
+          // re-indexed by its next write, or cleaned by hand; claims stay correct.
+          if (remaining === 0) await this.client.srem(this.ipsKey(cluster), ip);
+        }),
+      );
+    });
+    return { claimed: records.length, removed };
+  }
+
+  async heartbeat(cluster: string, ttlMs: number): Promise<void> {
+    assertClusterName(cluster);
+    if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
+      throw new IdentityError(
+        'invalid_store_options',
+        `heartbeat TTL must be a positive integer of ms, got ${ttlMs}`,
+      );
+    }
+    await this.client.set(this.heartbeatKey(cluster), String(Date.now()), 'PX', ttlMs);
+  }
+
+  lookup(ip: string, clusters: readonly string[]): Promise<LookupResult> {
+    const canonical = tryNormalizeIp(ip);
+    if (canonical === null) {
+      return Promise.resolve(notFound('not_found', `not an IP address: ${JSON.stringify(ip.slice(0, 64))}`));
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        resolve(
+          notFound(
+            'store_unavailable',
+            `identity store unavailable: no answer within ${this.lookupTimeoutMs} ms`,
+          ),
+        );
+      }, this.lookupTimeoutMs);
+      this.lookupNow(canonical, clusters).then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          resolve(notFound('store_unavailable', `identity store unavailable: ${errorText(err)}`));
+        },
+      );
+    });
+  }
+
+  private async lookupNow(ip: string, clusters: readonly string[]): Promise<LookupResult> {
+    // Only the first lookup naming a cluster pays an extra round trip (to read its heartbeat).
+    if (this.freshness.untracked(clusters).length > 0) await this.freshness.track(clusters);
+    const hash = await this.client.hgetall(this.ipKey(ip));
+    const entries: ClaimEntry[] = [];
+    for (const field in hash) {
+      const owner = splitClaimField(field);
+      if (owner === null || !clusters.includes(owner.cluster)) continue;
+      entries.push({ ...owner, claim: decodeClaim(hash[field]!) });
+    }
+    return resolveClaims(ip, entries, clusters, (c) => this.freshness.isFresh(c));
+  }
+
+  /** Re-reads every tracked cluster's heartbeat now (the background refresh, on demand). */
+  refreshFreshness(): Promise<void> {
+    return this.freshness.refresh();
+  }
+
+  async close(): Promise<void> {
+    this.freshness.stop();
+    // QUIT waits for a reply; a hung Redis must not hang shutdown.
+    await Promise.race([
+      this.client.quit().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
+    this.client.disconnect();
+  }
+
+  private async readHeartbeatTtls(clusters: readonly string[]): Promise<Map<string, number>> {
+    const ttls = await Promise.all(clusters.map((c) => this.client.pttl(this.heartbeatKey(c))));
+    return new Map(clusters.map((c, i) => [c, ttls[i] ?? -2]));
+  }
+
+  private async scan(
+    command: 'hscan' | 'sscan',
+    key: string,
+    onBatch: (items: string[]) => Promise<void>,
+  ): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, items] = await this.client[command](key, cursor, 'COUNT', SCAN_COUNT);
+      await onBatch(items);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
+/** The IPs of a pod entry returned by SET_POD ('' = no entry; tombstones own none). */
+function podEntryIps(entry: unknown): string[] {
+  if (typeof entry !== 'string' || entry === '') return [];
+  try {
+    const parsed = JSON.parse(entry) as { g?: unknown; i?: unknown };
+    if (parsed.g === 1 || typeof parsed.i !== 'string') return [];
+    return parsed.i.split(',').filter((ip) => ip !== '');
+  } catch {
+    return [];
+  }
+}
+
+function canonicalIps(ips: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const ip of ips) {
+    const canonical = tryNormalizeIp(ip);
+    if (canonical !== null && !out.includes(canonical)) out.push(canonical);
+  }
+  return out;
+}
+
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

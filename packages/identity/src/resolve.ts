@@ -1,0 +1,66 @@
+// Turns the claims found under one IP into a lookup result. Shared by every store, so the
+// rules live in one place:
+// - only claims of consulted clusters count, and only while their cluster is fresh;
+// - exactly one counting claim: that identity; two or more: 'ambiguous' (never first-wins);
+// - none counting but some from stale clusters: 'stale_cluster';
+// - nothing at all: 'stale_cluster' if a consulted cluster is stale (its watcher may have
+//   missed the pod that owns the IP now), else 'not_found'.
+import type { ClaimEntry } from './claim.js';
+import { ERR_NOT_FOUND, type LookupResult, type NotFoundReason } from './model.js';
+
+export function notFound(reason: NotFoundReason, message: string): LookupResult {
+  return { ok: false, errorCode: ERR_NOT_FOUND, reason, message };
+}
+
+export function resolveClaims(
+  ip: string,
+  entries: readonly ClaimEntry[],
+  clusters: readonly string[],
+  isFresh: (cluster: string) => boolean,
+): LookupResult {
+  if (clusters.length === 0) return notFound('not_found', `no cluster consulted for ${ip}`);
+  let live: ClaimEntry | undefined;
+  let liveCount = 0;
+  let staleCount = 0;
+  for (const entry of entries) {
+    if (!clusters.includes(entry.cluster)) continue;
+    if (!isFresh(entry.cluster)) {
+      staleCount++;
+      continue;
+    }
+    liveCount++;
+    live = entry;
+  }
+  if (liveCount > 1) {
+    return notFound(
+      'ambiguous',
+      `${ip} is claimed by ${liveCount} live pods; it cannot be uniquely identified`,
+    );
+  }
+  if (live !== undefined) {
+    const { claim } = live;
+    if (claim === null) {
+      return notFound('store_unavailable', `the identity stored for ${ip} is unreadable`);
+    }
+    return {
+      ok: true,
+      identity: {
+        cluster: live.cluster,
+        uid: live.uid,
+        name: claim.name,
+        namespace: claim.namespace,
+        annotations: claim.annotations,
+        errorCode: claim.errorCode,
+        errorMessage: claim.errorMessage,
+      },
+    };
+  }
+  const stale = clusters.filter((c) => !isFresh(c));
+  if (staleCount > 0 || stale.length > 0) {
+    return notFound(
+      'stale_cluster',
+      `no fresh identity for ${ip}: the watcher of cluster ${stale.join(', ')} has not sent a heartbeat in time`,
+    );
+  }
+  return notFound('not_found', `no pod owns ${ip} in cluster ${clusters.join(', ')}`);
+}

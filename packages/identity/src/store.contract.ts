@@ -1,0 +1,323 @@
+// One contract, run against every IdentityStore (memory, Redis, Redis Cluster).
+// Each test uses its own key prefix, so Redis-backed runs share one server safely.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { derivePodRecord } from './derive.js';
+import { ERR_NOT_FOUND, ERR_TOO_LARGE, type LookupResult, type PodRecord } from './model.js';
+import type { IdentityStore } from './store.js';
+
+export interface StoreBackend {
+  /** A store on `keyPrefix`; two stores opened on one prefix share their data. */
+  open(keyPrefix: string): Promise<IdentityStore>;
+  /** Makes heartbeats written so far visible to `store`'s reader. */
+  sync(store: IdentityStore): Promise<void>;
+  /** Lets `ms` pass: the memory backend advances its clock, Redis backends let real time run. */
+  elapse(ms: number): Promise<void>;
+}
+
+const LONG_TTL = 60_000;
+const SHORT_TTL = 300;
+let prefixCounter = 0;
+
+export function record(uid: string, ips: string[], rv: string, extra: Partial<PodRecord> = {}): PodRecord {
+  return {
+    uid,
+    name: `pod-${uid}`,
+    namespace: 'payments',
+    annotations: { 'k8s.ngrok.com/environment': 'production' },
+    errorCode: '',
+    errorMessage: '',
+    ips,
+    resourceVersion: rv,
+    ...extra,
+  };
+}
+
+/** Polls `check` until it stops throwing, or fails with its last error after `timeoutMs`. */
+export async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+const uidOf = (r: LookupResult) => (r.ok ? r.identity.uid : `<${r.reason}>`);
+
+export function describeStoreContract(name: string, backend: () => StoreBackend): void {
+  describe(`IdentityStore contract: ${name}`, () => {
+    const opened: IdentityStore[] = [];
+    let b: StoreBackend;
+
+    /** A store on a prefix of its own, with clusters a and b heartbeating. */
+    async function fresh(clusters: string[] = ['a', 'b'], prefix = `t${++prefixCounter}-${process.pid}:`) {
+      const store = await b.open(prefix);
+      opened.push(store);
+      for (const c of clusters) await store.heartbeat(c, LONG_TTL);
+      await b.sync(store);
+      return { store, prefix };
+    }
+    const who = async (store: IdentityStore, ip: string, clusters = ['a']) =>
+      uidOf(await store.lookup(ip, clusters));
+
+    beforeEach(() => {
+      b = backend();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    it('claims an IP and returns the full identity; an unclaimed IP is not_found', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      expect(await store.lookup('10.0.0.1', ['a'])).toEqual({
+        ok: true,
+        identity: {
+          cluster: 'a',
+          uid: 'u1',
+          name: 'pod-u1',
+          namespace: 'payments',
+          annotations: { 'k8s.ngrok.com/environment': 'production' },
+          errorCode: '',
+          errorMessage: '',
+        },
+      });
+      const missing = await store.lookup('10.0.0.2', ['a']);
+      expect(missing).toMatchObject({ ok: false, errorCode: ERR_NOT_FOUND, reason: 'not_found' });
+    });
+
+    it('treats other spellings of an address as the same address', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('u1', ['::ffff:10.0.0.7', 'FD00:0:0::7'], '1'));
+      expect(await who(store, '10.0.0.7')).toBe('u1');
+      expect(await who(store, '0:0:0:0:0:ffff:a00:7')).toBe('u1');
+      expect(await who(store, 'fd00::7')).toBe('u1');
+    });
+
+    it('keeps a truncated identity with its ERR_NGROK_28000', async () => {
+      const { store } = await fresh();
+      const message = 'Pod identity metadata too large: annotations exceed the 1024-byte limit (2000 bytes)';
+      await store.claim(
+        'a',
+        record('u1', ['10.0.0.1'], '1', { errorCode: ERR_TOO_LARGE, errorMessage: message }),
+      );
+      expect(await store.lookup('10.0.0.1', ['a'])).toMatchObject({
+        ok: true,
+        identity: { errorCode: ERR_TOO_LARGE, errorMessage: message },
+      });
+    });
+
+    it('IP reuse, delete before add: the new pod owns the IP', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('old', ['10.0.0.1'], '5'));
+      await store.release('a', 'old', '6');
+      expect((await store.lookup('10.0.0.1', ['a'])).ok).toBe(false);
+      await store.claim('a', record('new', ['10.0.0.1'], '7'));
+      expect(await who(store, '10.0.0.1')).toBe('new');
+    });
+
+    it('IP reuse, add before delete: ambiguous until the old pod is released', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('old', ['10.0.0.1'], '5'));
+      await store.claim('a', record('new', ['10.0.0.1'], '7'));
+      expect(await store.lookup('10.0.0.1', ['a'])).toMatchObject({ ok: false, reason: 'ambiguous' });
+      await store.release('a', 'old', '8');
+      expect(await who(store, '10.0.0.1')).toBe('new');
+    });
+
+    it('a release never removes another pod’s claim on the same IP', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('new', ['10.0.0.1'], '7'));
+      await store.release('a', 'old', '99');
+      await store.release('a', 'old', '99');
+      expect(await who(store, '10.0.0.1')).toBe('new');
+    });
+
+    it('duplicate events are harmless', async () => {
+      const { store } = await fresh();
+      const r = record('u1', ['10.0.0.1'], '5');
+      await store.claim('a', r);
+      await store.claim('a', r);
+      expect(await who(store, '10.0.0.1')).toBe('u1');
+      await store.release('a', 'u1', '6');
+      await store.release('a', 'u1', '6');
+      expect(await who(store, '10.0.0.1')).toBe('<not_found>');
+    });
+
+    it('a late older event never replaces a newer one', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('u1', ['10.0.0.1'], '10', { name: 'newer' }));
+      await store.claim('a', record('u1', ['10.0.0.1'], '9', { name: 'older' }));
+      await store.claim('a', record('u1', ['10.0.0.2'], '8'));
+      const r = await store.lookup('10.0.0.1', ['a']);
+      expect(r.ok && r.identity.name).toBe('newer');
+      expect(await who(store, '10.0.0.2')).toBe('<not_found>');
+      // Numeric, not lexical: 10 is newer than 9.
+      await store.claim('a', record('u1', ['10.0.0.1'], '11', { name: 'newest' }));
+      const r2 = await store.lookup('10.0.0.1', ['a']);
+      expect(r2.ok && r2.identity.name).toBe('newest');
+    });
+
+    it('a late claim after the release cannot resurrect the pod', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      await store.release('a', 'u1', '7');
+      await store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      await store.claim('a', record('u1', ['10.0.0.1'], '7'));
+      expect(await who(store, '10.0.0.1')).toBe('<not_found>');
+      // A late older release after a newer claim does nothing either.
+      await store.claim('a', record('u2', ['10.0.0.3'], '20'));
+      await store.release('a', 'u2', '19');
+      expect(await who(store, '10.0.0.3')).toBe('u2');
+    });
+
+    it('a pod recreated with the same name and a new UID is a new identity', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('uid-1', ['10.0.0.1'], '5', { name: 'web-0' }));
+      await store.claim('a', record('uid-2', ['10.0.0.1'], '9', { name: 'web-0' }));
+      expect(await who(store, '10.0.0.1')).toBe('<ambiguous>');
+      await store.release('a', 'uid-1', '10');
+      expect(await who(store, '10.0.0.1')).toBe('uid-2');
+    });
+
+    it('an IP moving between pods follows its owner', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      await store.claim('a', record('u1', ['10.0.0.2'], '6'));
+      expect(await who(store, '10.0.0.1')).toBe('<not_found>');
+      expect(await who(store, '10.0.0.2')).toBe('u1');
+      await store.claim('a', record('u2', ['10.0.0.1'], '7'));
+      expect(await who(store, '10.0.0.1')).toBe('u2');
+    });
+
+    it('dual-stack pods resolve on both addresses; a record with no IPs releases them', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('u1', ['10.0.0.5', 'fd00::5'], '5'));
+      expect(await who(store, '10.0.0.5')).toBe('u1');
+      expect(await who(store, 'fd00::5')).toBe('u1');
+      await store.claim('a', record('u1', [], '6'));
+      expect(await who(store, '10.0.0.5')).toBe('<not_found>');
+      expect(await who(store, 'fd00::5')).toBe('<not_found>');
+    });
+
+    it('hostNetwork and terminal pods own no IP', async () => {
+      const { store } = await fresh();
+      const pod = (uid: string, rv: string, phase: string, hostNetwork = false) => ({
+        metadata: { uid, name: uid, namespace: 'ns', resourceVersion: rv },
+        spec: { hostNetwork },
+        status: { phase, podIP: '10.0.1.1', podIPs: [{ ip: '10.0.1.1' }] },
+      });
+      await store.claim('a', derivePodRecord(pod('host', '1', 'Running', true)));
+      expect(await who(store, '10.0.1.1')).toBe('<not_found>');
+      await store.claim('a', derivePodRecord(pod('job', '2', 'Running')));
+      expect(await who(store, '10.0.1.1')).toBe('job');
+      await store.claim('a', derivePodRecord(pod('job', '3', 'Succeeded')));
+      expect(await who(store, '10.0.1.1')).toBe('<not_found>');
+      await store.claim('a', derivePodRecord(pod('failed', '4', 'Failed')));
+      expect(await who(store, '10.0.1.1')).toBe('<not_found>');
+    });
+
+    it('clusters sharing a store: each reader consults its own; an IP in two consulted clusters is ambiguous', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('ua', ['10.0.0.1'], '5'));
+      expect(await who(store, '10.0.0.1', ['b'])).toBe('<not_found>');
+      await store.claim('b', record('ub', ['10.0.0.1'], '3'));
+      expect(await who(store, '10.0.0.1', ['a'])).toBe('ua');
+      expect(await who(store, '10.0.0.1', ['b'])).toBe('ub');
+      expect(await who(store, '10.0.0.1', ['a', 'b'])).toBe('<ambiguous>');
+      const r = await store.lookup('10.0.0.1', ['b']);
+      expect(r.ok && r.identity.cluster).toBe('b');
+      // Releasing in one cluster leaves the other's claim alone.
+      await store.release('b', 'ua', '100');
+      expect(await who(store, '10.0.0.1', ['a'])).toBe('ua');
+    });
+
+    it('reconcile makes the cluster’s claims equal the listing, and leaves other clusters alone', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('keep', ['10.0.0.1'], '5'));
+      await store.claim('a', record('moved', ['10.0.0.2'], '6'));
+      await store.claim('a', record('gone', ['10.0.0.3', 'fd00::3'], '7'));
+      await store.claim('b', record('other', ['10.0.0.3'], '2'));
+      const stats = await store.reconcile('a', [
+        record('keep', ['10.0.0.1'], '5'),
+        record('moved', ['10.0.0.4'], '9'),
+        record('added', ['10.0.0.5'], '10'),
+      ]);
+      // 10.0.0.2 was released by the claim of `moved`; the sweep removes both IPs of `gone`.
+      expect(stats).toEqual({ claimed: 3, removed: 2 });
+      expect(await who(store, '10.0.0.1')).toBe('keep');
+      expect(await who(store, '10.0.0.2')).toBe('<not_found>');
+      expect(await who(store, '10.0.0.3')).toBe('<not_found>');
+      expect(await who(store, 'fd00::3')).toBe('<not_found>');
+      expect(await who(store, '10.0.0.4')).toBe('moved');
+      expect(await who(store, '10.0.0.5')).toBe('added');
+      expect(await who(store, '10.0.0.3', ['b'])).toBe('other');
+      // A later listing drops `moved` and `added`; repeating it changes nothing.
+      const later = [record('keep', ['10.0.0.1'], '20')];
+      expect(await store.reconcile('a', later)).toEqual({ claimed: 1, removed: 2 });
+      expect(await store.reconcile('a', later)).toEqual({ claimed: 1, removed: 0 });
+      expect(await who(store, '10.0.0.1')).toBe('keep');
+    });
+
+    it('reconcile keeps claims written after the listing (newer than everything listed)', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('late', ['10.0.0.9'], '50'));
+      await store.reconcile('a', [record('listed', ['10.0.0.1'], '40')]);
+      expect(await who(store, '10.0.0.9')).toBe('late');
+      expect(await who(store, '10.0.0.1')).toBe('listed');
+      // An empty listing is complete by definition: everything goes.
+      await store.reconcile('a', []);
+      expect(await who(store, '10.0.0.9')).toBe('<not_found>');
+    });
+
+    it('claims of a cluster that never heartbeated, or stopped, do not count', async () => {
+      const { store } = await fresh([]);
+      await store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      expect(await who(store, '10.0.0.1')).toBe('<stale_cluster>');
+      expect(await who(store, '10.0.0.2')).toBe('<stale_cluster>');
+      await store.heartbeat('a', SHORT_TTL);
+      await b.sync(store);
+      expect(await who(store, '10.0.0.1')).toBe('u1');
+      await b.elapse(SHORT_TTL + 1);
+      await eventually(async () => {
+        await b.sync(store);
+        expect(await who(store, '10.0.0.1')).toBe('<stale_cluster>');
+      });
+      await store.heartbeat('a', LONG_TTL);
+      await b.sync(store);
+      expect(await who(store, '10.0.0.1')).toBe('u1');
+    });
+
+    it('a fresh cluster still answers when another consulted cluster is stale', async () => {
+      const { store } = await fresh(['a']);
+      await store.claim('a', record('ua', ['10.0.0.1'], '5'));
+      await store.claim('b', record('ub', ['10.0.0.1'], '5'));
+      expect(await who(store, '10.0.0.1', ['a', 'b'])).toBe('ua');
+      expect(await who(store, '10.0.0.1', ['b'])).toBe('<stale_cluster>');
+    });
+
+    it('a key prefix isolates two deployments', async () => {
+      const one = await fresh();
+      const two = await fresh();
+      await one.store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      expect(await who(one.store, '10.0.0.1')).toBe('u1');
+      expect(await who(two.store, '10.0.0.1')).toBe('<not_found>');
+      const twin = await b.open(one.prefix);
+      opened.push(twin);
+      await b.sync(twin);
+      expect(await who(twin, '10.0.0.1')).toBe('u1');
+    });
+
+    it('refuses cluster names that cannot scope keys; lookups never throw', async () => {
+      const { store } = await fresh();
+      await expect(store.claim('a/b', record('u1', ['10.0.0.1'], '1'))).rejects.toThrow(/cluster name/);
+      await expect(store.heartbeat('{x}', 1000)).rejects.toThrow(/cluster name/);
+      expect(await who(store, 'not-an-ip')).toBe('<not_found>');
+      expect(await store.lookup('10.0.0.1', [])).toMatchObject({ ok: false, reason: 'not_found' });
+    });
+  });
+}
