@@ -1,6 +1,6 @@
 // Reads pods from YAML as `kubectl get pods -A -o yaml` prints it (a `kind: List`), a
 // `PodList`, or one or more `kind: Pod` documents. Errors name the file and line.
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { IdentityError } from './errors.js';
 import { type PodLike, slimPod } from './pod-like.js';
 
@@ -22,7 +22,8 @@ export function parsePodsYaml(text: string, file: string): PodLike[] {
     const error = doc.errors[0];
     if (error !== undefined) fail(error.pos[0], error.message.split('\n')[0] ?? error.message);
     const root = doc.contents;
-    if (root === null) continue; // an empty document, e.g. after a trailing `---`
+    // An empty document, e.g. after a trailing `---`.
+    if (root === null || (isScalar(root) && root.value === null)) continue;
     if (!isMap(root)) fail(root.range?.[0], 'expected a Pod, a PodList or a List of pods');
     const kind = doc.get('kind');
     if (kind === 'Pod') {
