@@ -68,3 +68,95 @@ export interface Decision {
   /** `vars.*` as they stood when the decision was made. */
   vars: Record<string, unknown>;
 }
+
+// ---------------------------------------------------------------------------
+// Loading. Everything below was added by the policy engine; the shapes above are unchanged.
+
+/** One problem found while loading, placed in words a user understands. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  message: string;
+}
+
+/** Structural bounds on CEL expressions, checked at load. */
+export interface ExpressionLimits {
+  /** Characters in one expression (default 4096). */
+  maxExpressionLength: number;
+  /** Nesting depth of the expression tree, operator chains included (default 64). */
+  maxAstDepth: number;
+  /** Nodes in one expression tree (default 2000). */
+  maxAstNodes: number;
+  /** Elements of one list literal (default 256). */
+  maxListElements: number;
+}
+
+export interface LoadOptions {
+  /** Cluster DNS suffix for the `NAME.NAMESPACE.internal` fallback (default `cluster.local`). */
+  clusterDomain?: string;
+  limits?: Partial<ExpressionLimits>;
+}
+
+export type EndpointBinding = 'kubernetes' | 'internal' | 'public';
+
+export interface ParsedEndpointUrl {
+  /** As configured (scheme and host lower-cased, no trailing slash). */
+  href: string;
+  /** `scheme://host:port` with the default port filled in; what `findEndpoint` compares. */
+  key: string;
+  scheme: 'http' | 'https' | 'tcp' | 'tls';
+  host: string;
+  port: number;
+  /** Whether the port was written in the URL. */
+  explicitPort: boolean;
+}
+
+export interface CompiledEndpoint {
+  kind: 'AgentEndpoint' | 'CloudEndpoint';
+  name: string;
+  namespace: string;
+  url: ParsedEndpointUrl;
+  binding: EndpointBinding;
+  /** AgentEndpoint: `spec.upstream`. */
+  upstream?: ForwardTarget;
+  /** Where it was defined. */
+  source: { file: string; line: number };
+  /** Whether a traffic policy is attached (an AgentEndpoint without one forwards everything). */
+  hasPolicy: boolean;
+  evaluateTcpConnect(input: TcpConnectInput): Decision;
+}
+
+/** A traffic policy loaded on its own: an `NgrokTrafficPolicy`, or a bare `on_tcp_connect:` document. */
+export interface CompiledPolicy {
+  kind: 'NgrokTrafficPolicy' | 'TrafficPolicy';
+  /** `metadata.name`, or for a bare document `FILE#N` (N = 1-based document index). */
+  name: string;
+  namespace: string;
+  source: { file: string; line: number };
+  /**
+   * Evaluated like a CloudEndpoint without a URL: `endpoint.*` reads empty strings and port 0;
+   * falling off the end of the rules closes the connection.
+   */
+  evaluateTcpConnect(input: TcpConnectInput): Decision;
+}
+
+export interface PolicyConfig {
+  endpoints: CompiledEndpoint[];
+  /** By normalised URL (scheme and host case-insensitive, default port filled in). */
+  findEndpoint(url: string): CompiledEndpoint | undefined;
+  policies: CompiledPolicy[];
+}
+
+export interface LoadedFileSummary {
+  path: string;
+  endpoints: number;
+  policies: number;
+}
+
+export type LoadResult =
+  | { ok: true; config: PolicyConfig; warnings: Diagnostic[]; files: LoadedFileSummary[] }
+  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };

@@ -1,0 +1,376 @@
+// loadPolicyFiles: all files together (a targetRef or forward-internal may point into another
+// file), two passes: read every document, then compile policies against the endpoint table.
+import { CelEndpoint } from '../cel/activation.js';
+import { DEFAULT_LIMITS } from '../cel/compile.js';
+import { DiagnosticSink, SourcePositions } from '../diagnostics.js';
+import { evaluateTcpConnect } from '../evaluate.js';
+import type { CompiledTrafficPolicy, EvaluationPlan, Fallthrough } from '../model.js';
+import type {
+  CompiledEndpoint,
+  CompiledPolicy,
+  Diagnostic,
+  EndpointBinding,
+  ExpressionLimits,
+  ForwardTarget,
+  LoadedFileSummary,
+  LoadOptions,
+  LoadResult,
+  ParsedEndpointUrl,
+} from '../types.js';
+import { compileTrafficPolicy, type PolicyContext } from './policy.js';
+import {
+  API_VERSION,
+  agentEndpointSpec,
+  cloudEndpointSpec,
+  describeIssue,
+  envelope,
+  ngrokTrafficPolicySpec,
+} from './schemas.js';
+import { parseEndpointUrl, parseUpstreamUrl, parseUrl, serviceFallback } from './urls.js';
+import { type Path, type PathSegment, parseYamlFile, type SourceDoc, spanOf } from './yaml-source.js';
+
+const KINDS = ['AgentEndpoint', 'CloudEndpoint', 'NgrokTrafficPolicy'];
+const PHASE_KEYS = ['on_tcp_connect', 'on_http_request', 'on_http_response', 'inbound', 'outbound'];
+
+interface FileState {
+  path: string;
+  sink: DiagnosticSink;
+  positions: SourcePositions;
+  endpoints: number;
+  policies: number;
+}
+
+interface Located {
+  file: FileState;
+  doc: SourceDoc;
+}
+
+interface EndpointDef extends Located {
+  kind: 'AgentEndpoint' | 'CloudEndpoint';
+  name: string;
+  namespace: string;
+  url: ParsedEndpointUrl;
+  binding: EndpointBinding;
+  upstream?: ForwardTarget;
+  /** Inline policy and where it sits, or a reference by name. */
+  policy?: { inline: unknown; base: Path } | { ref: string; base: Path };
+}
+
+interface PolicyDef extends Located {
+  kind: 'NgrokTrafficPolicy' | 'TrafficPolicy';
+  name: string;
+  namespace: string;
+  value: unknown;
+  base: Path;
+  compiled?: CompiledTrafficPolicy;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function at(loc: Located, path: Path, key = false): number {
+  const span = spanOf(loc.doc, path);
+  return key && span.keyStart !== undefined ? span.keyStart : span.start;
+}
+
+function reportIssues(
+  loc: Located,
+  base: PathSegment[],
+  issues: Parameters<typeof describeIssue>[0][],
+  prefix: string,
+): void {
+  for (const issue of issues) {
+    const { message, path } = describeIssue(issue);
+    const full = [...base, ...(path as PathSegment[])];
+    const where = [prefix, ...(path as PathSegment[]).map(String)].filter(Boolean).join('.');
+    loc.file.sink.error(
+      at(loc, full, issue.code === 'unrecognized_keys'),
+      `${where ? `${where}: ` : ''}${message}`,
+    );
+  }
+}
+
+export function loadPolicyFiles(
+  files: Array<{ path: string; text: string }>,
+  options: LoadOptions = {},
+): LoadResult {
+  const limits: ExpressionLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const clusterDomain = options.clusterDomain ?? 'cluster.local';
+  const states: FileState[] = [];
+  const endpoints: EndpointDef[] = [];
+  const policies: PolicyDef[] = [];
+
+  for (const file of files) {
+    const positions = new SourcePositions(file.path, file.text);
+    const state: FileState = {
+      path: file.path,
+      sink: new DiagnosticSink(positions),
+      positions,
+      endpoints: 0,
+      policies: 0,
+    };
+    states.push(state);
+    for (const doc of parseYamlFile(file.text, state.sink))
+      readDocument({ file: state, doc }, endpoints, policies);
+  }
+
+  // The endpoint table, for findEndpoint and forward-internal.
+  const byUrl = new Map<string, EndpointDef>();
+  for (const ep of endpoints) {
+    const other = byUrl.get(ep.url.key);
+    if (other) {
+      ep.file.sink.error(
+        at(ep, ['spec', 'url']),
+        `url ${ep.url.href} is also used by ${other.kind} ${other.namespace}/${other.name} (${other.file.path})`,
+      );
+    } else byUrl.set(ep.url.key, ep);
+  }
+  const resolveInternal = (url: ParsedEndpointUrl): ForwardTarget | undefined => {
+    const ep = byUrl.get(url.key);
+    if (ep) return ep.upstream;
+    return serviceFallback(url, clusterDomain);
+  };
+
+  const compile = (loc: Located, value: unknown, base: Path): CompiledTrafficPolicy | undefined => {
+    const ctx: PolicyContext = { doc: loc.doc, sink: loc.file.sink, base, limits, resolveInternal };
+    return compileTrafficPolicy(value, ctx);
+  };
+
+  // A forward-internal target that is itself a CloudEndpoint would chain policies; not supported.
+  for (const ep of endpoints) {
+    if (ep.binding === 'internal' && ep.kind === 'CloudEndpoint' && !ep.upstream) byUrl.delete(ep.url.key);
+  }
+
+  const compiledPolicies: CompiledPolicy[] = [];
+  for (const def of policies) {
+    def.compiled = compile(def, def.value, def.base);
+    if (def.compiled && def.kind === 'TrafficPolicy' && !def.compiled.canTerminate) {
+      def.file.sink.error(
+        at(def, def.base),
+        'this policy never ends in a terminating action (deny, close-connection or forward-internal)',
+      );
+      def.compiled = undefined;
+    }
+    if (!def.compiled) continue;
+    const plan: EvaluationPlan = {
+      policy: def.compiled,
+      endpoint: new CelEndpoint('', def.name, def.namespace, '', 0n, '', '', def.kind),
+      fallthrough: { kind: 'close' },
+    };
+    compiledPolicies.push({
+      kind: def.kind,
+      name: def.name,
+      namespace: def.namespace,
+      source: { file: def.file.path, line: def.file.positions.at(def.doc.start).line },
+      evaluateTcpConnect: (input) => evaluateTcpConnect(plan, input),
+    });
+  }
+
+  const compiledEndpoints: CompiledEndpoint[] = [];
+  for (const ep of endpoints) {
+    let policy: CompiledTrafficPolicy | undefined;
+    if (ep.policy && 'inline' in ep.policy) {
+      policy = compile(ep, ep.policy.inline, ep.policy.base);
+      if (!policy) continue;
+    } else if (ep.policy) {
+      const name = ep.policy.ref;
+      const target = policies.find(
+        (p) => p.kind === 'NgrokTrafficPolicy' && p.name === name && p.namespace === ep.namespace,
+      );
+      if (!target) {
+        ep.file.sink.error(
+          at(ep, ep.policy.base),
+          `trafficPolicy.targetRef: no NgrokTrafficPolicy named '${name}' in namespace '${ep.namespace}'`,
+        );
+        continue;
+      }
+      if (!target.compiled) continue; // its own errors are reported in its file
+      policy = target.compiled;
+    }
+    if (ep.kind === 'CloudEndpoint' && !policy?.canTerminate) {
+      ep.file.sink.error(
+        at(ep, ep.policy?.base ?? ['spec']),
+        `CloudEndpoint ${ep.name}: its traffic policy never ends in a terminating action (deny, close-connection or forward-internal), so no connection could go anywhere`,
+      );
+      continue;
+    }
+    const fallthrough: Fallthrough = ep.upstream
+      ? { kind: 'upstream', target: ep.upstream }
+      : { kind: 'close' };
+    const plan: EvaluationPlan = {
+      policy,
+      endpoint: new CelEndpoint(
+        ep.url.href,
+        ep.name,
+        ep.namespace,
+        ep.url.host,
+        BigInt(ep.url.port),
+        ep.url.scheme,
+        ep.binding,
+        ep.kind,
+      ),
+      fallthrough,
+    };
+    const compiled: CompiledEndpoint = {
+      kind: ep.kind,
+      name: ep.name,
+      namespace: ep.namespace,
+      url: ep.url,
+      binding: ep.binding,
+      source: { file: ep.file.path, line: ep.file.positions.at(ep.doc.start).line },
+      hasPolicy: policy !== undefined,
+      evaluateTcpConnect: (input) => evaluateTcpConnect(plan, input),
+    };
+    if (ep.upstream) compiled.upstream = ep.upstream;
+    compiledEndpoints.push(compiled);
+  }
+
+  const errors: Diagnostic[] = states.flatMap((s) => s.sink.errors);
+  const warnings: Diagnostic[] = states.flatMap((s) => s.sink.warnings);
+  if (errors.length > 0) return { ok: false, errors, warnings };
+
+  const findEndpoint = (raw: string) => {
+    const parsed = parseUrl(raw);
+    if (!parsed.ok) return undefined;
+    return compiledEndpoints.find((e) => e.url.key === parsed.value.key);
+  };
+  const summaries: LoadedFileSummary[] = states.map((s) => ({
+    path: s.path,
+    endpoints: s.endpoints,
+    policies: s.policies,
+  }));
+  return {
+    ok: true,
+    config: { endpoints: compiledEndpoints, findEndpoint, policies: compiledPolicies },
+    warnings,
+    files: summaries,
+  };
+}
+
+function readDocument(loc: Located, endpoints: EndpointDef[], policies: PolicyDef[]): void {
+  const { doc, file } = loc;
+  const value = doc.value;
+  if (!isObject(value)) {
+    file.sink.error(
+      doc.start,
+      'expected a mapping: an AgentEndpoint, CloudEndpoint, NgrokTrafficPolicy or a bare traffic policy',
+    );
+    return;
+  }
+  if (
+    !('kind' in value) &&
+    !('apiVersion' in value) &&
+    Object.keys(value).some((k) => PHASE_KEYS.includes(k))
+  ) {
+    file.policies++;
+    policies.push({
+      ...loc,
+      kind: 'TrafficPolicy',
+      name: `${file.path}#${doc.index + 1}`,
+      namespace: '',
+      value,
+      base: [],
+    });
+    return;
+  }
+  if (typeof value.kind === 'string' && !KINDS.includes(value.kind)) {
+    file.sink.error(
+      at(loc, ['kind']),
+      `unknown kind '${value.kind}' (supported: ${KINDS.join(', ')}, or a bare traffic policy)`,
+    );
+    return;
+  }
+  if (value.apiVersion !== API_VERSION && typeof value.kind === 'string') {
+    file.sink.error(
+      at(loc, ['apiVersion'], value.apiVersion === undefined),
+      `apiVersion must be ${API_VERSION}`,
+    );
+    return;
+  }
+  const env = envelope.safeParse(value);
+  if (!env.success) {
+    reportIssues(loc, [], env.error.issues, '');
+    return;
+  }
+  const { kind, metadata, spec } = env.data;
+  const namespace = metadata.namespace ?? 'default';
+  if (kind === 'NgrokTrafficPolicy') {
+    const parsed = ngrokTrafficPolicySpec.safeParse(spec);
+    if (!parsed.success) {
+      reportIssues(loc, ['spec'], parsed.error.issues, 'spec');
+      return;
+    }
+    file.policies++;
+    policies.push({
+      ...loc,
+      kind,
+      name: metadata.name,
+      namespace,
+      value: parsed.data.policy,
+      base: ['spec', 'policy'],
+    });
+    return;
+  }
+  const schema = kind === 'AgentEndpoint' ? agentEndpointSpec : cloudEndpointSpec;
+  const parsed = schema.safeParse(spec);
+  if (!parsed.success) {
+    reportIssues(loc, ['spec'], parsed.error.issues, 'spec');
+    return;
+  }
+  const data = parsed.data as {
+    url: string;
+    bindings?: string[];
+    upstream?: { url: string; proxyProtocolVersion?: '1' | '2' | 1 | 2 };
+    trafficPolicy?: { inline?: unknown; policy?: unknown; targetRef?: { name: string } };
+    trafficPolicyName?: string;
+  };
+  const url = parseEndpointUrl(data.url, data.bindings);
+  if (!url.ok) {
+    file.sink.error(at(loc, ['spec', 'url']), `spec.url: ${url.message}`);
+    return;
+  }
+  const def: EndpointDef = {
+    ...loc,
+    kind: kind as EndpointDef['kind'],
+    name: metadata.name,
+    namespace,
+    ...url.value,
+  };
+  if (data.upstream) {
+    const version =
+      data.upstream.proxyProtocolVersion === undefined
+        ? undefined
+        : (Number(data.upstream.proxyProtocolVersion) as 1 | 2);
+    const upstream = parseUpstreamUrl(data.upstream.url, version);
+    if (!upstream.ok) {
+      file.sink.error(at(loc, ['spec', 'upstream', 'url']), `spec.upstream.url: ${upstream.message}`);
+      return;
+    }
+    def.upstream = upstream.value;
+  }
+  const tp = data.trafficPolicy;
+  const forms = tp ? (['inline', 'policy', 'targetRef'] as const).filter((k) => tp[k] !== undefined) : [];
+  if (forms.length > 1) {
+    file.sink.error(
+      at(loc, ['spec', 'trafficPolicy']),
+      `spec.trafficPolicy: give one of inline, policy or targetRef, not ${forms.join(' and ')}`,
+    );
+    return;
+  }
+  if (kind === 'AgentEndpoint' && forms[0] === 'policy') {
+    file.sink.error(
+      at(loc, ['spec', 'trafficPolicy', 'policy'], true),
+      "spec.trafficPolicy.policy: AgentEndpoint takes 'inline' or 'targetRef'",
+    );
+    return;
+  }
+  if (tp?.targetRef)
+    def.policy = { ref: tp.targetRef.name, base: ['spec', 'trafficPolicy', 'targetRef', 'name'] };
+  else if (forms[0] === 'inline' || forms[0] === 'policy') {
+    def.policy = { inline: tp?.[forms[0]], base: ['spec', 'trafficPolicy', forms[0]] };
+  } else if (data.trafficPolicyName) {
+    def.policy = { ref: data.trafficPolicyName, base: ['spec', 'trafficPolicyName'] };
+  }
+  file.endpoints++;
+  endpoints.push(def);
+}
