@@ -1,0 +1,65 @@
+// coordination.k8s.io/v1 Leases: get, create, replace (optimistic concurrency on
+// metadata.resourceVersion; a conflict is a lost race, not an error).
+import type { KubeConfig } from '@kubernetes/client-node';
+import { WatcherError } from '../errors.js';
+import { createKubeHttp, readBody, statusError } from '../sources/kube-http.js';
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec: LeaseSpec;
+}
+
+export class LeaseConflict extends Error {
+  override name = 'LeaseConflict';
+}
+
+export interface LeaseApi {
+  get(namespace: string, name: string): Promise<Lease | null>;
+  /** Throws LeaseConflict when it exists already. */
+  create(namespace: string, lease: Lease): Promise<Lease>;
+  /** Throws LeaseConflict when `lease.metadata.resourceVersion` is not the current one. */
+  replace(namespace: string, lease: Lease): Promise<Lease>;
+}
+
+export function createKubeLeaseApi(kc: KubeConfig): LeaseApi {
+  const http = createKubeHttp(kc);
+  const base = (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
+  const call = async (
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<Lease | null> => {
+    const res = await http.request(method, path, null, body);
+    const text = await readBody(res);
+    if (res.statusCode === 404 && method === 'GET') return null;
+    if (res.statusCode === 409) throw new LeaseConflict(text.slice(0, 200));
+    if (res.statusCode !== 200 && res.statusCode !== 201) throw statusError(res.statusCode ?? 0, text);
+    try {
+      return JSON.parse(text) as Lease;
+    } catch (error) {
+      throw new WatcherError('API_PROTOCOL', 'lease reply is not JSON', { cause: error });
+    }
+  };
+  const withKind = (ns: string, lease: Lease): Lease => ({
+    ...lease,
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { ...lease.metadata, namespace: ns },
+  });
+  return {
+    get: (ns, name) => call('GET', `${base(ns)}/${encodeURIComponent(name)}`),
+    create: async (ns, lease) => (await call('POST', base(ns), withKind(ns, lease)))!,
+    replace: async (ns, lease) =>
+      (await call('PUT', `${base(ns)}/${encodeURIComponent(lease.metadata.name)}`, withKind(ns, lease)))!,
+  };
+}

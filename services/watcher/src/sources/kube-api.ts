@@ -1,0 +1,127 @@
+// The two calls the watcher makes to the Kubernetes API: list pods (one page) and watch
+// pods (a stream of JSON lines). Credentials, TLS and the server address come from
+// @kubernetes/client-node's KubeConfig; the requests themselves are plain node:http(s), so
+// that pages become slim records, bookmarks can be asked for and the caller can
+// abort a silent watch (the library's informer does neither, see FACTS.md).
+import type { KubeConfig } from '@kubernetes/client-node';
+import { WatcherError } from '../errors.js';
+import { createKubeHttp, networkError, readBody, statusError } from './kube-http.js';
+
+export interface PodQuery {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+}
+
+export interface ListPage {
+  items: unknown[];
+  resourceVersion: string;
+  continueToken: string | undefined;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: unknown;
+}
+
+export interface WatchHandlers {
+  /** The server accepted the watch (HTTP 200). */
+  onOpen(): void;
+  onEvent(event: WatchEvent): void;
+}
+
+export interface KubeApi {
+  listPods(
+    query: PodQuery & { limit: number; continueToken?: string },
+    signal: AbortSignal,
+  ): Promise<ListPage>;
+  /** Resolves when the server ends the stream cleanly; rejects on errors and on abort. */
+  watchPods(
+    query: PodQuery & { resourceVersion: string; timeoutSeconds: number },
+    handlers: WatchHandlers,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+export function createKubeApi(kc: KubeConfig): KubeApi {
+  const http = createKubeHttp(kc);
+  const open = (path: string, params: URLSearchParams, signal: AbortSignal) =>
+    http.request('GET', path, params, undefined, signal);
+
+  return {
+    async listPods(query, signal) {
+      const params = baseParams(query);
+      params.set('limit', String(query.limit));
+      if (query.continueToken) params.set('continue', query.continueToken);
+      const res = await open(podsPath(query.namespace), params, signal);
+      const body = await readBody(res);
+      if (res.statusCode !== 200) throw statusError(res.statusCode ?? 0, body);
+      let list: { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
+      try {
+        list = JSON.parse(body);
+      } catch (error) {
+        throw new WatcherError('API_PROTOCOL', 'pod list is not JSON', { cause: error });
+      }
+      if (!Array.isArray(list.items) || typeof list.metadata?.resourceVersion !== 'string') {
+        throw new WatcherError('API_PROTOCOL', 'pod list without items or metadata.resourceVersion');
+      }
+      return {
+        items: list.items,
+        resourceVersion: list.metadata.resourceVersion,
+        continueToken: list.metadata.continue || undefined,
+      };
+    },
+
+    async watchPods(query, handlers, signal) {
+      const params = baseParams(query);
+      params.set('watch', 'true');
+      params.set('resourceVersion', query.resourceVersion);
+      params.set('allowWatchBookmarks', 'true');
+      params.set('timeoutSeconds', String(query.timeoutSeconds));
+      const res = await open(podsPath(query.namespace), params, signal);
+      if (res.statusCode !== 200) throw statusError(res.statusCode ?? 0, await readBody(res));
+      handlers.onOpen();
+      await new Promise<void>((resolve, reject) => {
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline = buffered.indexOf('\n');
+          while (newline >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (line !== '') {
+              let event: WatchEvent;
+              try {
+                event = JSON.parse(line);
+              } catch (error) {
+                res.destroy();
+                reject(
+                  new WatcherError('API_PROTOCOL', 'watch sent a line that is not JSON', { cause: error }),
+                );
+                return;
+              }
+              handlers.onEvent(event);
+            }
+            newline = buffered.indexOf('\n');
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (error) => reject(networkError(error)));
+        // A socket destroyed mid-stream ends with 'aborted'/'close' and no 'end'.
+        res.on('close', () => {
+          if (!res.complete) reject(new WatcherError('API_NETWORK', 'watch connection dropped'));
+        });
+      });
+    },
+  };
+}
+
+function podsPath(namespace: string | undefined): string {
+  return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
+}
+
+function baseParams(query: PodQuery): URLSearchParams {
+  const params = new URLSearchParams();
+  if (query.labelSelector) params.set('labelSelector', query.labelSelector);
+  return params;
+}

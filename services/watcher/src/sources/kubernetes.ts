@@ -1,0 +1,225 @@
+// The supervised list+watch loop over the Kubernetes API.
+// - list in pages into slim records, hand the complete listing over (the sink reconciles);
+// - watch from the listing's resourceVersion with bookmarks, keeping the newest version;
+// - the server ending a watch normally: watch again from the kept version;
+// - 410 Gone (HTTP or an ERROR event): relist;
+// - silence longer than the idle timeout: abort and watch again;
+// - any other failure (refused, dropped, 5xx, 401): retry with capped, jittered backoff.
+import type { PodRecord } from '@podgate/identity';
+import type { Logger } from 'pino';
+import { type BackoffPolicy, backoffDelay } from '../backoff.js';
+import type { Clock } from '../clock.js';
+import { errorMessage, WatcherError } from '../errors.js';
+import type { WatcherMetrics } from '../metrics.js';
+import type { KubeApi, PodQuery, WatchEvent } from './kube-api.js';
+import type { DerivePodRecord, PodSink, PodSource, SourceHealth } from './types.js';
+
+export interface KubernetesSourceOptions extends PodQuery {
+  pageSize: number;
+  watchIdleTimeoutMs: number;
+  /** Asked of the server per watch; it then ends the watch cleanly and we resume. */
+  watchTimeoutSeconds: number;
+  backoff: BackoffPolicy;
+}
+
+export interface KubernetesSourceDeps {
+  api: KubeApi;
+  derive: DerivePodRecord;
+  clock: Clock;
+  logger: Logger;
+  metrics: WatcherMetrics;
+}
+
+type WatchEnd =
+  | { kind: 'closed'; resourceVersion: string }
+  | { kind: 'gone' }
+  | { kind: 'idle'; resourceVersion: string };
+
+export class KubernetesPodSource implements PodSource {
+  readonly kind = 'kubernetes';
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | null = null;
+  private readonly state: SourceHealth = { lastContactAt: null, failingSince: null, lastError: null };
+
+  constructor(
+    private readonly deps: KubernetesSourceDeps,
+    private readonly options: KubernetesSourceOptions,
+  ) {}
+
+  start(sink: PodSink): void {
+    this.loop ??= this.run(sink);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  health(): SourceHealth {
+    return { ...this.state };
+  }
+
+  private contact(): void {
+    this.state.lastContactAt = this.deps.clock.now();
+    this.state.failingSince = null;
+    this.state.lastError = null;
+  }
+
+  private async run(sink: PodSink): Promise<void> {
+    const { clock, logger, metrics } = this.deps;
+    let resourceVersion: string | null = null;
+    let failures = 0;
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (resourceVersion === null) {
+          resourceVersion = await this.list(sink);
+          failures = 0;
+        }
+        const end = await this.watch(resourceVersion, sink);
+        if (end.kind === 'gone') {
+          logger.info({ resourceVersion }, 'watch resourceVersion too old (410 Gone); relisting');
+          metrics.watchRestarts.inc({ reason: 'gone' });
+          resourceVersion = null;
+          continue;
+        }
+        resourceVersion = end.resourceVersion;
+        metrics.watchRestarts.inc({ reason: end.kind });
+        if (end.kind === 'idle') {
+          // Not an error, but a server that keeps going silent must not be hammered.
+          failures++;
+          logger.warn(
+            { idleMs: this.options.watchIdleTimeoutMs },
+            'watch silent for too long; restarting it',
+          );
+          await clock.sleep(backoffDelay(failures, this.options.backoff, clock.random), this.stopping.signal);
+        } else {
+          failures = 0;
+        }
+      } catch (error) {
+        if (this.stopping.signal.aborted) break;
+        if (error instanceof WatcherError && error.code === 'API_GONE') {
+          // An expired continue token or a 410 on the watch request itself.
+          metrics.watchRestarts.inc({ reason: 'gone' });
+          resourceVersion = null;
+          continue;
+        }
+        failures++;
+        this.state.failingSince ??= clock.now();
+        this.state.lastError = errorMessage(error);
+        metrics.watchRestarts.inc({ reason: 'error' });
+        const delay = backoffDelay(failures, this.options.backoff, clock.random);
+        const log = failures === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger);
+        log({ err: errorMessage(error), failures, retryInMs: delay }, 'Kubernetes API list/watch failed');
+        await clock.sleep(delay, this.stopping.signal);
+      }
+    }
+  }
+
+  /** Lists every page; returns the listing's resourceVersion after handing it to the sink. */
+  private async list(sink: PodSink): Promise<string> {
+    const { api, clock, logger, metrics } = this.deps;
+    const started = clock.now();
+    const records: PodRecord[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await api.listPods(
+        {
+          namespace: this.options.namespace,
+          labelSelector: this.options.labelSelector,
+          limit: this.options.pageSize,
+          ...(continueToken === undefined ? {} : { continueToken }),
+        },
+        this.stopping.signal,
+      );
+      this.contact();
+      // Every page of one paginated list reports the snapshot's version; keep the first.
+      resourceVersion ??= page.resourceVersion;
+      continueToken = page.continueToken;
+      for (const item of page.items) {
+        const record = this.derive(item);
+        if (record) records.push(record);
+      }
+    } while (continueToken !== undefined && !this.stopping.signal.aborted);
+    if (this.stopping.signal.aborted) throw new WatcherError('API_NETWORK', 'stopped while listing');
+    metrics.relists.inc();
+    metrics.events.inc({ type: 'listing' });
+    logger.info({ pods: records.length, resourceVersion, ms: clock.now() - started }, 'listed pods');
+    sink.listing(records);
+    return resourceVersion;
+  }
+
+  private async watch(from: string, sink: PodSink): Promise<WatchEnd> {
+    const { api, metrics } = this.deps;
+    let resourceVersion = from;
+    let gone = false;
+    let idle = false;
+    let failure: WatcherError | null = null;
+    const controller = new AbortController();
+    const onStop = () => controller.abort();
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        controller.abort();
+      }, this.options.watchIdleTimeoutMs);
+    };
+    const onEvent = (event: WatchEvent) => {
+      arm();
+      this.contact();
+      if (event.type === 'ERROR') {
+        const status = event.object as { code?: number; message?: string } | undefined;
+        if (status?.code === 410) gone = true;
+        else failure = new WatcherError('API_HTTP', `watch ERROR event: ${status?.message ?? 'unknown'}`);
+        controller.abort();
+        return;
+      }
+      const version = resourceVersionOf(event.object);
+      if (version !== undefined) resourceVersion = version;
+      metrics.events.inc({ type: event.type.toLowerCase() });
+      if (event.type === 'BOOKMARK') return;
+      const record = this.derive(event.object);
+      if (!record) return;
+      if (event.type === 'DELETED') sink.remove(record);
+      else sink.upsert(record);
+    };
+    try {
+      arm();
+      await api.watchPods(
+        {
+          namespace: this.options.namespace,
+          labelSelector: this.options.labelSelector,
+          resourceVersion,
+          timeoutSeconds: this.options.watchTimeoutSeconds,
+        },
+        { onOpen: () => this.contact(), onEvent },
+        controller.signal,
+      );
+    } catch (error) {
+      if (!gone && !idle && failure === null) throw error;
+    } finally {
+      clearTimeout(timer);
+      this.stopping.signal.removeEventListener('abort', onStop);
+    }
+    if (failure !== null) throw failure;
+    if (gone) return { kind: 'gone' };
+    if (idle) return { kind: 'idle', resourceVersion };
+    return { kind: 'closed', resourceVersion };
+  }
+
+  private derive(item: unknown): PodRecord | null {
+    try {
+      return this.deps.derive(item);
+    } catch (error) {
+      this.deps.logger.warn({ err: errorMessage(error) }, 'skipping a pod object that cannot be read');
+      return null;
+    }
+  }
+}
+
+function resourceVersionOf(object: unknown): string | undefined {
+  const version = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return typeof version === 'string' && version !== '' ? version : undefined;
+}

@@ -1,0 +1,127 @@
+// Pods from a YAML file as `kubectl get pods -A -o yaml` prints it. Every successful
+// read is a complete listing (the sink reconciles). Changes are noticed by fs.watch on
+// the directory (editors and `kubectl ... > file` replace or truncate the file) and, as a
+// fallback for file systems without change events, by polling its size and mtime.
+// A file that cannot be read or parsed is logged and the last good state is kept.
+import { type FSWatcher, watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { PodRecord } from '@podgate/identity';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
+import type { WatcherMetrics } from '../metrics.js';
+import type { PodSink, PodSource, SourceHealth } from './types.js';
+
+/** Parses the file's text into records; throws (with file and line) when it is invalid. */
+export type ParsePodsFile = (text: string, file: string) => PodRecord[];
+
+export interface PodsFileSourceDeps {
+  parse: ParsePodsFile;
+  clock: Clock;
+  logger: Logger;
+  metrics: WatcherMetrics;
+}
+
+export interface PodsFileSourceOptions {
+  path: string;
+  pollIntervalMs: number;
+  /** Coalesces the burst of change events one save produces. */
+  debounceMs?: number;
+}
+
+export class PodsFileSource implements PodSource {
+  readonly kind = 'file';
+  private watcher: FSWatcher | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private lastText: string | null = null;
+  private lastStat = '';
+  private reading: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly state: SourceHealth = { lastContactAt: null, failingSince: null, lastError: null };
+
+  constructor(
+    private readonly deps: PodsFileSourceDeps,
+    private readonly options: PodsFileSourceOptions,
+  ) {}
+
+  start(sink: PodSink): void {
+    const { path } = this.options;
+    const schedule = () => {
+      if (this.stopped) return;
+      if (this.debounce) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => this.enqueueRead(sink), this.options.debounceMs ?? 50);
+    };
+    try {
+      const name = basename(path);
+      this.watcher = watch(dirname(path), (_event, changed) => {
+        if (changed === null || changed.toString() === name) schedule();
+      });
+      this.watcher.on('error', (error) => {
+        this.deps.logger.warn({ err: errorMessage(error), path }, 'fs.watch failed; relying on polling');
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch (error) {
+      this.deps.logger.warn({ err: errorMessage(error), path }, 'fs.watch unavailable; relying on polling');
+    }
+    this.poller = setInterval(() => {
+      void stat(path)
+        .then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`)
+        .catch(() => 'missing')
+        .then((signature) => {
+          if (signature !== this.lastStat) schedule();
+        });
+    }, this.options.pollIntervalMs);
+    this.enqueueRead(sink);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    if (this.poller) clearInterval(this.poller);
+    if (this.debounce) clearTimeout(this.debounce);
+    await this.reading;
+  }
+
+  health(): SourceHealth {
+    return { ...this.state };
+  }
+
+  private enqueueRead(sink: PodSink): void {
+    // One read at a time, in order, so an older read cannot overwrite a newer one.
+    this.reading = this.reading.then(() => this.read(sink));
+  }
+
+  private async read(sink: PodSink): Promise<void> {
+    if (this.stopped) return;
+    const { path } = this.options;
+    const { clock, logger, metrics, parse } = this.deps;
+    let text: string;
+    let records: PodRecord[];
+    try {
+      const s = await stat(path);
+      this.lastStat = `${s.ino}:${s.size}:${s.mtimeMs}`;
+      text = await readFile(path, 'utf8');
+      if (text === this.lastText) return;
+      records = parse(text, path);
+    } catch (error) {
+      // The file is the whole truth once read: a bad edit keeps the last good state (and
+      // the heartbeat) rather than making the cluster stale; only a first read counts.
+      if (this.lastText === null) this.state.failingSince ??= clock.now();
+      this.state.lastError = errorMessage(error);
+      logger.error({ err: errorMessage(error), path }, 'pods file unusable; keeping the last good state');
+      return;
+    }
+    if (this.stopped) return;
+    this.lastText = text;
+    this.state.lastContactAt = clock.now();
+    this.state.failingSince = null;
+    this.state.lastError = null;
+    metrics.relists.inc();
+    metrics.events.inc({ type: 'listing' });
+    logger.info({ path, pods: records.length }, 'pods file read');
+    sink.listing(records);
+  }
+}

@@ -1,0 +1,197 @@
+// startWatcher: wires a pod source to the view, the store writer and the heartbeat.
+// Used by `podgate watcher` (Kubernetes API or pods file, Redis) and in-process by
+// `podgate dev` (pods file, memory store).
+import type { IdentityWriter, PodRecord } from '@podgate/identity';
+import type { Logger } from 'pino';
+import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+import { type Clock, systemClock } from './clock.js';
+import { errorMessage } from './errors.js';
+import { createMetrics, type WatcherMetrics } from './metrics.js';
+import type { PodSink, PodSource, SourceHealth } from './sources/types.js';
+import { PodView } from './sync/pod-view.js';
+import { StoreWriter } from './sync/store-writer.js';
+
+export interface StartWatcherConfig {
+  cluster: string;
+  heartbeatIntervalMs: number;
+  heartbeatTtlMs: number;
+  /** How long the source may fail before the heartbeat stops (readers then see a stale cluster). */
+  apiGraceMs: number;
+  storeBackoff?: BackoffPolicy;
+  /** How long stop() waits for pending writes. */
+  flushTimeoutMs?: number;
+}
+
+export interface WatcherDeps {
+  store: IdentityWriter;
+  source: PodSource;
+  logger: Logger;
+  clock?: Clock;
+  metrics?: WatcherMetrics;
+}
+
+export interface WatcherStatus {
+  cluster: string;
+  /** A complete listing has been written to the store. */
+  synced: boolean;
+  /** Synced, store reachable, source reachable (or failing for less than the grace). */
+  healthy: boolean;
+  /** The last heartbeat succeeded and is younger than its TTL. */
+  heartbeating: boolean;
+  lastHeartbeatAt: number | null;
+  lastSyncAt: number | null;
+  podsTracked: number;
+  storeFailing: boolean;
+  pendingWrites: number;
+  source: SourceHealth & { kind: PodSource['kind'] };
+}
+
+export interface RunningWatcher {
+  /** Resolves after the first complete sync reached the store and the first heartbeat. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+  status(): WatcherStatus;
+  metrics: WatcherMetrics;
+}
+
+export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): RunningWatcher {
+  const { store, source, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createMetrics();
+  const { cluster } = config;
+  const view = new PodView();
+  const stopping = new AbortController();
+  let stopped = false;
+  let lastHeartbeatAt: number | null = null;
+  let heartbeating = false;
+  let beating: Promise<void> | null = null;
+  let stopPromise: Promise<void> | null = null;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    resolveReady = resolve;
+  });
+
+  const writer = new StoreWriter({
+    store,
+    cluster,
+    snapshot: () => view.records(),
+    clock,
+    logger,
+    metrics,
+    backoff: config.storeBackoff ?? DEFAULT_BACKOFF,
+    onReconciled: () => void beat(),
+  });
+
+  const sourceHealthy = () => {
+    const failingSince = source.health().failingSince;
+    return failingSince === null || clock.now() - failingSince < config.apiGraceMs;
+  };
+  const healthy = () => writer.initialSyncDone && !writer.failing && sourceHealthy();
+  const isHeartbeating = () =>
+    heartbeating && lastHeartbeatAt !== null && clock.now() - lastHeartbeatAt < config.heartbeatTtlMs;
+
+  const beatOnce = async () => {
+    if (stopped) return;
+    if (!healthy()) {
+      if (heartbeating) {
+        heartbeating = false;
+        const s = source.health();
+        logger.warn(
+          { storeFailing: writer.failing, sourceError: s.lastError, sourceFailingSince: s.failingSince },
+          'heartbeat stopped: readers will treat this cluster as stale once the last one expires',
+        );
+      }
+      return;
+    }
+    try {
+      await store.heartbeat(cluster, config.heartbeatTtlMs);
+      lastHeartbeatAt = clock.now();
+      metrics.lastHeartbeat.set(lastHeartbeatAt / 1000);
+      if (!heartbeating) logger.info({ cluster, ttlMs: config.heartbeatTtlMs }, 'heartbeat started');
+      heartbeating = true;
+      resolveReady();
+    } catch (error) {
+      metrics.storeErrors.inc({ op: 'heartbeat' });
+      if (heartbeating) logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
+      heartbeating = false;
+      writer.noteStoreFailure();
+    }
+  };
+  // One heartbeat at a time; a request while one runs is served by that one.
+  const beat = () => {
+    beating ??= beatOnce().finally(() => {
+      beating = null;
+    });
+    return beating;
+  };
+
+  const heartbeatLoop = (async () => {
+    while (!stopping.signal.aborted) {
+      await clock.sleep(config.heartbeatIntervalMs, stopping.signal);
+      if (!stopping.signal.aborted) await beat();
+    }
+  })();
+
+  const track = () => metrics.podsTracked.set(view.size);
+  const sink: PodSink = {
+    listing(records: PodRecord[]) {
+      view.replaceAll(records);
+      track();
+      writer.requestReconcile(clock.now());
+    },
+    upsert(record: PodRecord) {
+      const { outcome, ops } = view.upsert(record);
+      if (outcome === 'replaced') {
+        logger.info(
+          { namespace: record.namespace, name: record.name, uid: record.uid },
+          'pod recreated under the same name',
+        );
+      }
+      track();
+      if (ops.length > 0) writer.enqueue(ops, clock.now());
+    },
+    remove(record: PodRecord) {
+      const ops = view.remove(record);
+      track();
+      writer.enqueue(ops, clock.now());
+    },
+  };
+
+  metrics.leader.set(1);
+  logger.info({ cluster, source: source.kind }, 'watcher starting');
+  source.start(sink);
+
+  return {
+    ready,
+    metrics,
+    status: () => ({
+      cluster,
+      synced: writer.initialSyncDone,
+      healthy: healthy(),
+      heartbeating: isHeartbeating(),
+      lastHeartbeatAt,
+      lastSyncAt: writer.lastReconcile,
+      podsTracked: view.size,
+      storeFailing: writer.failing,
+      pendingWrites: writer.backlog,
+      source: { kind: source.kind, ...source.health() },
+    }),
+    stop() {
+      stopPromise ??= shutdown();
+      return stopPromise;
+    },
+  };
+
+  async function shutdown(): Promise<void> {
+    // Order: no new events, then what is pending reaches the store, then no heartbeat.
+    await source.stop();
+    const flushed = await writer.stop(config.flushTimeoutMs ?? 5_000);
+    stopped = true;
+    stopping.abort();
+    await heartbeatLoop;
+    await beating;
+    heartbeating = false;
+    metrics.leader.set(0);
+    logger.info({ flushed, pending: writer.backlog }, 'watcher stopped');
+  }
+}
