@@ -127,7 +127,17 @@ export interface CompiledEndpoint {
   source: { file: string; line: number };
   /** Whether a traffic policy is attached (an AgentEndpoint without one forwards everything). */
   hasPolicy: boolean;
+  /** The compiled `on_tcp_connect` rules, for display. */
+  rules: readonly RuleSummary[];
   evaluateTcpConnect(input: TcpConnectInput): Decision;
+}
+
+/** One compiled rule, as written (expression texts exactly as evaluated). */
+export interface RuleSummary {
+  index: number;
+  name?: string;
+  expressions: readonly string[];
+  actions: readonly string[];
 }
 
 /** A traffic policy loaded on its own: an `NgrokTrafficPolicy`, or a bare `on_tcp_connect:` document. */
@@ -137,6 +147,7 @@ export interface CompiledPolicy {
   name: string;
   namespace: string;
   source: { file: string; line: number };
+  rules: readonly RuleSummary[];
   /**
    * Evaluated like a CloudEndpoint without a URL: `endpoint.*` reads empty strings and port 0;
    * falling off the end of the rules closes the connection.

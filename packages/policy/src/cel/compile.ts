@@ -84,7 +84,7 @@ function measure(
     if (depth > limits.maxAstDepth) {
       return {
         message: `expression nests deeper than ${limits.maxAstDepth} levels (long operator chains count); split it into several expressions or rules`,
-        offset: offsetOf(node),
+        offset: 0,
       };
     }
     if (node.op === 'list' && Array.isArray(node.args) && node.args.length > limits.maxListElements) {

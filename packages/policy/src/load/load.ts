@@ -16,6 +16,7 @@ import type {
   LoadOptions,
   LoadResult,
   ParsedEndpointUrl,
+  RuleSummary,
 } from '../types.js';
 import { compileTrafficPolicy, type PolicyContext } from './policy.js';
 import {
@@ -162,6 +163,7 @@ export function loadPolicyFiles(
       name: def.name,
       namespace: def.namespace,
       source: { file: def.file.path, line: def.file.positions.at(def.doc.start).line },
+      rules: summarize(def.compiled),
       evaluateTcpConnect: (input) => evaluateTcpConnect(plan, input),
     });
   }
@@ -219,6 +221,7 @@ export function loadPolicyFiles(
       binding: ep.binding,
       source: { file: ep.file.path, line: ep.file.positions.at(ep.doc.start).line },
       hasPolicy: policy !== undefined,
+      rules: summarize(policy),
       evaluateTcpConnect: (input) => evaluateTcpConnect(plan, input),
     };
     if (ep.upstream) compiled.upstream = ep.upstream;
@@ -245,6 +248,14 @@ export function loadPolicyFiles(
     warnings,
     files: summaries,
   };
+}
+
+function summarize(policy: CompiledTrafficPolicy | undefined): RuleSummary[] {
+  return (policy?.onTcpConnect ?? []).map((rule) => ({
+    ...rule.ref,
+    expressions: rule.expressions.map((e) => e.source),
+    actions: rule.actions.map((a) => a.kind),
+  }));
 }
 
 function readDocument(loc: Located, endpoints: EndpointDef[], policies: PolicyDef[]): void {

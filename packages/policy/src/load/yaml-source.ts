@@ -100,7 +100,11 @@ class Walker {
     if (tag && !CORE_TAGS.has(tag)) return this.#unknownTag(node, tag, path, span);
 
     if (isScalar(node)) {
-      const value = node.value;
+      let value = node.value;
+      // `- true` in an expression list is the CEL literal, not a YAML boolean.
+      if (typeof value !== 'string' && node.type === Scalar.PLAIN && isExpressionPlace(path) && node.range) {
+        value = this.text.slice(node.range[0], node.range[1]);
+      }
       if (typeof value === 'string') {
         const offset = this.#textOffset(node, value);
         if (offset !== undefined) span.textOffset = offset;
