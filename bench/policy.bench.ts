@@ -19,7 +19,12 @@ const base: PodVars = {
 };
 const identities: Record<string, PodVars> = {
   'allowed pod': base,
-  'other namespace': { ...base, namespace: 'other', name: 'worker-c', annotations: { 'k8s.ngrok.com/environment': 'staging' } },
+  'other namespace': {
+    ...base,
+    namespace: 'other',
+    name: 'worker-c',
+    annotations: { 'k8s.ngrok.com/environment': 'staging' },
+  },
   'no identity (28001)': {
     id: '',
     name: '',
@@ -49,13 +54,22 @@ function measure(evaluate: (i: TcpConnectInput) => unknown, input: TcpConnectInp
 
 const rows: string[] = [];
 let worst = 0;
-for (const file of readdirSync(seedDir).filter((f) => f.endsWith('.yaml')).sort()) {
+for (const file of readdirSync(seedDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
   const result = loadPolicyFiles([{ path: file, text: readFileSync(join(seedDir, file), 'utf8') }]);
   if (!result.ok) throw new Error(`${file} does not load: ${result.errors.map((e) => e.message).join('; ')}`);
-  const evaluate = result.config.endpoints[0]?.evaluateTcpConnect ?? result.config.policies[0]!.evaluateTcpConnect;
+  const evaluate =
+    result.config.endpoints[0]?.evaluateTcpConnect ?? result.config.policies[0]!.evaluateTcpConnect;
   for (const [who, pod] of Object.entries(identities)) {
     const input: TcpConnectInput = {
-      conn: { clientIp: '10.0.0.5', clientPort: 40000, serverIp: '10.0.0.1', serverPort: 80, startedAt: new Date() },
+      conn: {
+        clientIp: '10.0.0.5',
+        clientPort: 40000,
+        serverIp: '10.0.0.1',
+        serverPort: 80,
+        startedAt: new Date(),
+      },
       pod,
     };
     const decision = evaluate(input);
