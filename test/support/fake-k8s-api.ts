@@ -84,6 +84,8 @@ export interface FakeK8sApi {
   setDown(down: boolean): void;
   /** Sends a BOOKMARK with the current version to every watch that asked for them. */
   sendBookmarks(): void;
+  /** List requests wait (unanswered) until the returned function is called. */
+  holdLists(): () => void;
   getLease(namespace: string, name: string): Lease | undefined;
   writeKubeconfig(path: string): string;
   close(): Promise<void>;
@@ -132,6 +134,7 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
   let compactedAt = 0;
   let rv = 1000;
   let down = false;
+  let listGate: Promise<void> | null = null;
   const counts = { list: 0, watch: 0, lease: 0, unauthorized: 0 };
 
   const key = (ns: string, name: string) => `${ns}/${name}`;
@@ -239,6 +242,16 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
     },
     sendBookmarks() {
       for (const watch of watches) bookmark(watch);
+    },
+    holdLists() {
+      let release!: () => void;
+      listGate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        listGate = null;
+        release();
+      };
     },
     getLease(namespace, name) {
       const lease = leases.get(key(namespace, name));
@@ -455,6 +468,10 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
       const namespace = podsNs ? decodeURIComponent(podsNs[1]!) : undefined;
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
         return watchPods(req, res, url, namespace);
+      }
+      if (listGate) {
+        void listGate.then(() => listPods(res, url, namespace));
+        return;
       }
       return listPods(res, url, namespace);
     }

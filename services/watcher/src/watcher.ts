@@ -8,8 +8,12 @@ import { type Clock, systemClock } from './clock.js';
 import { errorMessage } from './errors.js';
 import { createMetrics, type WatcherMetrics } from './metrics.js';
 import type { PodSink, PodSource, SourceHealth } from './sources/types.js';
+import { listingMarker } from './sync/listing-marker.js';
 import { PodView } from './sync/pod-view.js';
+import { newest } from './sync/resource-version.js';
 import { StoreWriter } from './sync/store-writer.js';
+
+const DECIMAL = /^\d+$/;
 
 export interface StartWatcherConfig {
   cluster: string;
@@ -60,6 +64,8 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
   const metrics = deps.metrics ?? createMetrics();
   const { cluster } = config;
   const view = new PodView();
+  /** The version the view is complete up to: the listing's, then each event's. */
+  let viewVersion: string | undefined;
   const stopping = new AbortController();
   let stopped = false;
   let lastHeartbeatAt: number | null = null;
@@ -74,7 +80,11 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
   const writer = new StoreWriter({
     store,
     cluster,
-    snapshot: () => view.records(),
+    snapshot: () => {
+      const records = view.records();
+      if (viewVersion !== undefined && DECIMAL.test(viewVersion)) records.push(listingMarker(viewVersion));
+      return records;
+    },
     clock,
     logger,
     metrics,
@@ -132,15 +142,22 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     }
   })();
 
+  const advance = (version: string) => {
+    if (viewVersion !== undefined) viewVersion = newest(viewVersion, version);
+  };
   const track = () => metrics.podsTracked.set(view.size);
   const sink: PodSink = {
-    listing(records: PodRecord[]) {
-      view.replaceAll(records);
+    listing(records: PodRecord[], resourceVersion?: string) {
+      const now = clock.now();
+      const vanished = view.replaceAll(records, resourceVersion);
+      viewVersion = resourceVersion;
       track();
-      writer.requestReconcile(clock.now());
+      writer.requestReconcile(now);
+      if (vanished.length > 0) writer.enqueue(vanished, now);
     },
     upsert(record: PodRecord) {
       const { outcome, ops } = view.upsert(record);
+      advance(record.resourceVersion);
       if (outcome === 'replaced') {
         logger.info(
           { namespace: record.namespace, name: record.name, uid: record.uid },
@@ -152,6 +169,7 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     },
     remove(record: PodRecord) {
       const ops = view.remove(record);
+      advance(record.resourceVersion);
       track();
       writer.enqueue(ops, clock.now());
     },

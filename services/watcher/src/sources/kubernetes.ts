@@ -145,7 +145,7 @@ export class KubernetesPodSource implements PodSource {
     metrics.relists.inc();
     metrics.events.inc({ type: 'listing' });
     logger.info({ pods: records.length, resourceVersion, ms: clock.now() - started }, 'listed pods');
-    sink.listing(records);
+    sink.listing(records, resourceVersion);
     return resourceVersion;
   }
 

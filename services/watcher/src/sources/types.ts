@@ -3,8 +3,11 @@
 import type { PodRecord } from '@podgate/identity';
 
 export interface PodSink {
-  /** A complete listing: the initial one and one after every relist or file re-read. */
-  listing(records: PodRecord[]): void;
+  /**
+   * A complete listing: the initial one and one after every relist or file re-read.
+   * `resourceVersion`: the listing's version, when the origin has one.
+   */
+  listing(records: PodRecord[], resourceVersion?: string): void;
   /** A pod was added or changed (possibly recreated under the same name with a new UID). */
   upsert(record: PodRecord): void;
   /** A pod was deleted; `record` is its last known state, which may be stale. */

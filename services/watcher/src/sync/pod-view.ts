@@ -22,8 +22,14 @@ export class PodView {
     return this.byUid.size;
   }
 
-  /** A complete listing replaces everything; the caller reconciles the store with `records()`. */
-  replaceAll(records: readonly PodRecord[]): void {
+  /**
+   * A complete listing replaces everything; the caller reconciles the store with
+   * `records()`. Returns releases for the pods that vanished since the previous view, at
+   * the listing's version: the store's reconcile keeps claims newer than the newest
+   * listed pod, so a pod deleted while the watch was down could otherwise survive it.
+   */
+  replaceAll(records: readonly PodRecord[], listingVersion?: string): StoreOp[] {
+    const previous = new Map(this.byUid);
     this.byUid.clear();
     this.uidByKey.clear();
     for (const record of records) {
@@ -38,6 +44,13 @@ export class PodView {
       this.byUid.set(record.uid, record);
       this.uidByKey.set(key, record.uid);
     }
+    const vanished: StoreOp[] = [];
+    for (const [uid, old] of previous) {
+      if (this.byUid.has(uid)) continue;
+      const version = newest(old.resourceVersion, listingVersion ?? old.resourceVersion);
+      vanished.push({ kind: 'release', uid, resourceVersion: version });
+    }
+    return vanished;
   }
 
   upsert(record: PodRecord): { outcome: UpsertOutcome; ops: StoreOp[] } {

@@ -59,6 +59,10 @@ export class StoreWriter {
     return this.pending.size + (this.reconcileSince === null ? 0 : 1);
   }
 
+  get reconcilePending(): boolean {
+    return this.reconcileSince !== null;
+  }
+
   get lastReconcile(): number | null {
     return this.lastReconcileAt;
   }
@@ -140,9 +144,12 @@ export class StoreWriter {
   private async reconcile(): Promise<void> {
     const { store, cluster, clock, metrics, logger } = this.deps;
     const since = this.reconcileSince!;
-    // Every pending per-pod operation is already reflected in the view.
-    const covered = this.pending;
-    this.pending = new Map();
+    // Pending claims are in the view, so the reconcile writes them. Pending releases stay
+    // queued for after it: a pod missing from the listing is only removed by reconcile
+    // when its claim is not newer than the newest listed pod.
+    const covered = new Map<string, Pending>();
+    for (const [uid, p] of this.pending) if (p.op.kind === 'claim') covered.set(uid, p);
+    for (const uid of covered.keys()) this.pending.delete(uid);
     this.reconcileSince = null;
     const records = this.deps.snapshot();
     const started = clock.now();
