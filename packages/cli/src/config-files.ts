@@ -7,14 +7,19 @@ export type LoadedConfig = Extract<LoadResult, { ok: true }>;
  * Reads and loads policy files together (a targetRef may point into another file).
  * Prints warnings to stderr; on any error prints them all and returns undefined.
  */
-export async function loadConfigFiles(paths: readonly string[], io: CliIo): Promise<LoadedConfig | undefined> {
+export async function loadConfigFiles(
+  paths: readonly string[],
+  io: CliIo,
+): Promise<LoadedConfig | undefined> {
   const files: Array<{ path: string; text: string }> = [];
   let unreadable = false;
   for (const path of paths) {
     try {
       files.push({ path, text: await io.readText(path) });
     } catch (error) {
-      io.err(`${path}: error: cannot read file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      io.err(
+        `${path}: error: cannot read file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
       unreadable = true;
     }
   }

@@ -8,7 +8,18 @@ const pods = new URL('../../../../examples/pods.yaml', import.meta.url).pathname
 async function evaluate(endpoint: string, clientIp: string, extra: string[] = []) {
   const { io, captured } = captureIo();
   const code = await main(
-    ['eval', '--config', config, '--pods-file', pods, '--endpoint', endpoint, '--client-ip', clientIp, ...extra],
+    [
+      'eval',
+      '--config',
+      config,
+      '--pods-file',
+      pods,
+      '--endpoint',
+      endpoint,
+      '--client-ip',
+      clientIp,
+      ...extra,
+    ],
     io,
   );
   return { code, stderr: captured.stderr, decision: code === 0 ? JSON.parse(captured.stdout) : undefined };

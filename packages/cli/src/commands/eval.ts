@@ -8,7 +8,7 @@ import {
   parsePodsYaml,
   podVarsFromLookup,
 } from '@podgate/identity';
-import type { Decision, PodVars } from '@podgate/policy';
+import type { CompiledEndpoint, Decision, PodVars, PolicyConfig } from '@podgate/policy';
 import { parseCommandArgs, UsageError } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
 import { type CliIo, type Command, EXIT } from '../io.js';
@@ -57,7 +57,8 @@ export const evalCommand: Command = {
     if (!values['client-ip']) throw new UsageError('--client-ip IP is required');
     const redisUrl = values.redis ?? io.env.REDIS_URL;
     if (values['pods-file'] && values.redis) throw new UsageError('give --pods-file or --redis, not both');
-    if (!values['pods-file'] && !redisUrl) throw new UsageError('identity source required: --pods-file FILE or --redis URL');
+    if (!values['pods-file'] && !redisUrl)
+      throw new UsageError('identity source required: --pods-file FILE or --redis URL');
 
     let clientIp: string;
     try {
@@ -71,13 +72,14 @@ export const evalCommand: Command = {
     const loaded = await loadConfigFiles(values.config, io);
     if (!loaded) return EXIT.invalid;
     const { config } = loaded;
-    const endpoint = values.endpoint ? config.findEndpoint(values.endpoint) : soleEndpoint(config.endpoints);
+    const found = values.endpoint ? config.findEndpoint(values.endpoint) : undefined;
+    const endpoint = found ? endpointTarget(found) : values.endpoint ? undefined : soleTarget(config);
     if (!endpoint) {
       const known = config.endpoints.map((e) => `  ${e.url.href}`).join('\n');
       io.err(
         values.endpoint
           ? `podgate eval: no endpoint with url ${values.endpoint}; the configuration has:\n${known}`
-          : `podgate eval: --endpoint URL is required when the configuration has ${config.endpoints.length} endpoints:\n${known}`,
+          : `podgate eval: --endpoint URL is required unless the configuration has exactly one endpoint or one bare policy; it has:\n${known}`,
       );
       return EXIT.invalid;
     }
@@ -103,29 +105,56 @@ export const evalCommand: Command = {
         clientIp,
         clientPort,
         serverIp: values['server-ip'] ?? '127.0.0.1',
-        serverPort: portOption(values['server-port'], '--server-port') ?? endpoint.url.port,
+        serverPort: portOption(values['server-port'], '--server-port') ?? endpoint.port,
         startedAt: new Date(),
       },
       pod,
     });
-    io.out(JSON.stringify(renderDecision(endpoint.url.href, clientIp, decision, pod, lookup), jsonSafe));
+    io.out(JSON.stringify(renderDecision(endpoint.label, clientIp, decision, pod, lookup), jsonSafe));
     return EXIT.ok;
   },
 };
 
-function soleEndpoint<T>(endpoints: readonly T[]): T | undefined {
-  return endpoints.length === 1 ? endpoints[0] : undefined;
+interface EvalTarget {
+  label: string;
+  port: number;
+  evaluateTcpConnect: CompiledEndpoint['evaluateTcpConnect'];
+}
+
+function endpointTarget(endpoint: CompiledEndpoint): EvalTarget {
+  return {
+    label: endpoint.url.href,
+    port: endpoint.url.port,
+    evaluateTcpConnect: (i) => endpoint.evaluateTcpConnect(i),
+  };
+}
+
+/** Without --endpoint: the one endpoint, or the one bare policy of an endpoint-less configuration. */
+function soleTarget(config: PolicyConfig): EvalTarget | undefined {
+  const [endpoint, ...otherEndpoints] = config.endpoints;
+  if (endpoint && otherEndpoints.length === 0) return endpointTarget(endpoint);
+  const [policy, ...otherPolicies] = config.policies;
+  if (!endpoint && policy && otherPolicies.length === 0) {
+    return { label: policy.name, port: 0, evaluateTcpConnect: (i) => policy.evaluateTcpConnect(i) };
+  }
+  return undefined;
 }
 
 function portOption(raw: string | undefined, flag: string): number | undefined {
   if (raw === undefined) return undefined;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} must be a port number (0-65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`${flag} must be a port number (0-65535)`);
   return port;
 }
 
 /** Identity from a pods file goes through the embedded store, so eval sees the same rules as the services. */
-async function lookupInPodsFile(path: string, cluster: string, ip: string, io: CliIo): Promise<LookupResult | undefined> {
+async function lookupInPodsFile(
+  path: string,
+  cluster: string,
+  ip: string,
+  io: CliIo,
+): Promise<LookupResult | undefined> {
   let pods: ReturnType<typeof parsePodsYaml>;
   try {
     pods = parsePodsYaml(await io.readText(path), path);
@@ -149,7 +178,13 @@ async function lookupInPodsFile(path: string, cluster: string, ip: string, io: C
   return result;
 }
 
-export function renderDecision(endpoint: string, clientIp: string, decision: Decision, pod: PodVars, lookup: LookupResult) {
+export function renderDecision(
+  endpoint: string,
+  clientIp: string,
+  decision: Decision,
+  pod: PodVars,
+  lookup: LookupResult,
+) {
   return {
     endpoint,
     client_ip: clientIp,

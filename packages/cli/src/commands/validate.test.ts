@@ -44,7 +44,7 @@ describe('podgate validate', () => {
   it('accepts the example configuration with a summary line', async () => {
     const { io, captured } = captureIo();
     expect(await main(['validate', example], io)).toBe(0);
-    expect(captured.stdout).toMatch(/podgate\.yaml: ok \(5 endpoints, 1 traffic policy\)/);
+    expect(captured.stdout).toMatch(/podgate\.yaml: ok \(4 endpoints, 1 traffic policy\)/);
   });
 
   it('refuses a bad file with file:line:column and exits 1', async () => {

@@ -21,7 +21,9 @@ export const validateCommand: Command = {
     const loaded = await loadConfigFiles(positionals, io);
     if (!loaded) return EXIT.invalid;
     for (const file of loaded.files) {
-      io.out(`${file.path}: ok (${plural(file.endpoints, 'endpoint')}, ${plural(file.policies, 'traffic policy', 'traffic policies')})`);
+      io.out(
+        `${file.path}: ok (${plural(file.endpoints, 'endpoint')}, ${plural(file.policies, 'traffic policy', 'traffic policies')})`,
+      );
     }
     return EXIT.ok;
   },

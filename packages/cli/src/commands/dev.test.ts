@@ -1,0 +1,66 @@
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+import { captureIo } from '../test-io.js';
+
+const examples = new URL('../../../../examples/', import.meta.url).pathname;
+
+async function eventually(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('podgate dev', () => {
+  it('prints verdicts, re-prints the rows a pods-file edit changes, keeps the last good config, stops cleanly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'podgate-dev-'));
+    const pods = join(dir, 'pods.yaml');
+    const config = join(dir, 'podgate.yaml');
+    await copyFile(join(examples, 'pods.yaml'), pods);
+    await copyFile(join(examples, 'podgate.yaml'), config);
+    const { io, captured, stop } = captureIo();
+    const running = main(['dev', '--config', config, '--pods-file', pods, '--refresh', '50'], io);
+
+    await eventually(() => captured.stdout.includes('Try, in another terminal'), 'the first table');
+    const ledgerColumn = (line: string | undefined) => line?.split(/\s{2,}/)[2];
+    const row = (name: string) => captured.stdout.split('\n').find((l) => l.startsWith(name));
+    expect(ledgerColumn(row('payments/worker-b'))).toBe('allow (rule 3)');
+    expect(ledgerColumn(row('web/frontend-7d9f8'))).toBe('deny (rule 2)');
+    expect(captured.stderr).toContain('embedded in-memory store');
+
+    // worker-b moves to namespace web: the ledger now refuses it.
+    const text = await readFile(pods, 'utf8');
+    await writeFile(
+      pods,
+      text.replace(/name: worker-b\n(\s+)namespace: payments/, 'name: worker-b\n$1namespace: web'),
+    );
+    await eventually(() => captured.stdout.includes('changed:'), 'the changed rows');
+    const after = captured.stdout.slice(captured.stdout.indexOf('changed:'));
+    expect(ledgerColumn(after.split('\n').find((l) => l.startsWith('web/worker-b')))).toBe('deny (rule 2)');
+
+    // A broken configuration is refused and the last good one kept.
+    await writeFile(config, 'on_tcp_connect:\n  - actions:\n      - type: teleport\n');
+    await eventually(
+      () => captured.stderr.includes('keeping the last good configuration'),
+      'the refused reload',
+    );
+    expect(captured.stderr).toMatch(/podgate\.yaml:3:\d+: error: .*teleport/);
+
+    stop('SIGTERM');
+    expect(await running).toBe(0);
+    expect(captured.stderr).toContain('SIGTERM, stopping');
+  });
+
+  it('exits 1 with the errors when the configuration is invalid at start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'podgate-dev-'));
+    const config = join(dir, 'bad.yaml');
+    await writeFile(config, 'kind: Nope\n');
+    const { io, captured } = captureIo();
+    expect(await main(['dev', '--config', config, '--pods-file', join(examples, 'pods.yaml')], io)).toBe(1);
+    expect(captured.stderr).toContain('bad.yaml:1:');
+  });
+});

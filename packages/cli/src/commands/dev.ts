@@ -1,0 +1,165 @@
+// `podgate dev`: the laptop stack in one process. The watcher reads a pods file into the
+// embedded store, the configuration is loaded (and reloaded on change, keeping the last
+// good one), and the verdict of every endpoint for every pod is printed, then re-printed
+// for the rows that change.
+import { unwatchFile, watchFile } from 'node:fs';
+import { MemoryIdentityStore, parsePodsYaml } from '@podgate/identity';
+import type { PolicyConfig } from '@podgate/policy';
+import {
+  createLogger,
+  createMetrics,
+  PodsFileSource,
+  podsFileParser,
+  startWatcher,
+  systemClock,
+} from '@podgate/watcher';
+import { parseCommandArgs } from '../args.js';
+import { loadConfigFiles } from '../config-files.js';
+import { changedRows, clientRows, formatTable, verdictTable } from '../dev/verdicts.js';
+import { type Command, EXIT } from '../io.js';
+
+const HELP = `Usage: podgate dev [--config FILE ...] [--pods-file FILE] [--cluster NAME]
+
+Runs Podgate on a laptop, in one process, on the embedded in-memory store:
+the watcher reads --pods-file (YAML as 'kubectl get pods -A -o yaml' prints it),
+--config is loaded as the services load it, and every Kubernetes-bound endpoint's
+verdict for every pod is printed. Edit either file: changed verdicts are printed again;
+a bad configuration is reported and the last good one kept.
+
+Options:
+  --config FILE      endpoint/policy YAML (repeatable; default examples/podgate.yaml)
+  --pods-file FILE   pods (default examples/pods.yaml)
+  --cluster NAME     the cluster name records are written under (default dev)
+  --refresh DUR_MS   how often verdicts are recomputed, in ms (default 500)
+
+Stops on SIGINT/SIGTERM.`;
+
+export const devCommand: Command = {
+  name: 'dev',
+  summary: 'Laptop mode: watcher on a pods file, embedded store, live verdict table',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, {
+      config: { type: 'string', multiple: true },
+      'pods-file': { type: 'string' },
+      cluster: { type: 'string' },
+      refresh: { type: 'string' },
+    });
+    const configPaths = values.config?.length ? values.config : ['examples/podgate.yaml'];
+    const podsPath = values['pods-file'] ?? 'examples/pods.yaml';
+    const cluster = values.cluster ?? 'dev';
+    const refreshMs = Math.max(50, Number(values.refresh ?? 500) || 500);
+
+    const loaded = await loadConfigFiles(configPaths, io);
+    if (!loaded) return EXIT.invalid;
+    let config: PolicyConfig = loaded.config;
+
+    io.err(
+      'podgate dev: using the embedded in-memory store (this process only; set up Redis for more than one process)',
+    );
+    const store = new MemoryIdentityStore();
+    const logger = createLogger('warn');
+    const metrics = createMetrics();
+    const source = new PodsFileSource(
+      { parse: podsFileParser(), clock: systemClock, logger, metrics },
+      { path: podsPath, pollIntervalMs: 1000 },
+    );
+    const watcher = startWatcher(
+      { cluster, heartbeatIntervalMs: 5_000, heartbeatTtlMs: 30_000, apiGraceMs: 30_000 },
+      { store, source, logger, metrics },
+    );
+    const first = await Promise.race([watcher.ready.then(() => 'ready'), io.stopSignal, timeout(10_000)]);
+    if (first !== 'ready') {
+      await watcher.stop();
+      await store.close();
+      if (first === 'timeout') {
+        io.err(
+          `podgate dev: ${podsPath} could not be loaded: ${watcher.status().source.lastError ?? 'no complete listing'}`,
+        );
+        return EXIT.invalid;
+      }
+      return EXIT.ok;
+    }
+
+    const lookup = (ip: string) => store.lookup(ip, [cluster]);
+    const compute = async () => {
+      let pods: ReturnType<typeof parsePodsYaml> = [];
+      try {
+        pods = parsePodsYaml(await io.readText(podsPath), podsPath);
+      } catch {
+        // The watcher logs a bad pods file and keeps the last good state; so does the table.
+        return undefined;
+      }
+      return verdictTable(config.endpoints, clientRows(pods, '127.0.0.99'), lookup, new Date());
+    };
+
+    let table = (await compute()) ?? [[]];
+    io.out(
+      `Verdicts (cluster ${cluster}, ${podsPath} + ${configPaths.join(', ')}):\n\n${formatTable(table)}\n`,
+    );
+    io.out(tryThis(configPaths[0]!, podsPath));
+
+    // Recompute only after the watcher wrote a new listing (or the config changed), so the
+    // rows read from the file and the identities read from the store describe the same file.
+    let busy = false;
+    let seenSync = watcher.status().lastSyncAt;
+    let configChanged = false;
+    const timer = setInterval(async () => {
+      const sync = watcher.status().lastSyncAt;
+      if (busy || (sync === seenSync && !configChanged)) return;
+      busy = true;
+      seenSync = sync;
+      configChanged = false;
+      try {
+        const next = await compute();
+        if (!next) return;
+        const changed = changedRows(table, next);
+        const reshaped = next[0]?.join() !== table[0]?.join() || next.length !== table.length;
+        table = next;
+        if (reshaped) io.out(`\n${new Date().toISOString()} verdicts:\n${formatTable(next)}`);
+        else if (changed.length > 0)
+          io.out(`\n${new Date().toISOString()} changed:\n${formatTable([next[0]!, ...changed])}`);
+      } finally {
+        busy = false;
+      }
+    }, refreshMs);
+
+    const reloadConfig = async () => {
+      const result = await loadConfigFiles(configPaths, io);
+      if (result) {
+        config = result.config;
+        configChanged = true;
+        io.err(`podgate dev: configuration reloaded (${result.config.endpoints.length} endpoints)`);
+      } else {
+        io.err('podgate dev: configuration reload refused; keeping the last good configuration');
+      }
+    };
+    for (const path of configPaths) watchFile(path, { interval: 500 }, () => void reloadConfig());
+
+    const signal = await io.stopSignal;
+    io.err(`podgate dev: ${signal}, stopping`);
+    clearInterval(timer);
+    for (const path of configPaths) unwatchFile(path);
+    await watcher.stop();
+    await store.close();
+    return EXIT.ok;
+  },
+};
+
+function timeout(ms: number): Promise<'timeout'> {
+  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
+}
+
+function tryThis(configPath: string, podsPath: string): string {
+  return [
+    '',
+    'Try, in another terminal:',
+    `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint tcp://ledger.payments:5432 --client-ip 127.0.0.4`,
+    `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint http://reports.payments --client-ip 127.0.0.3`,
+    '  npx podgate validate examples/seed/*.yaml',
+    `  edit ${podsPath} (move worker-b to namespace web, or delete worker-a) and watch the verdicts change here`,
+    '',
+    'The TCP proxy and the HTTP decision service are not built yet (see the README).',
+    'Stop with Ctrl-C.',
+  ].join('\n');
+}

@@ -1,0 +1,87 @@
+// `podgate eval --redis`: identity written by a store writer (as the watcher does) and read
+// back through the same code path the services use, against a real redis-server.
+import { createRedisIdentityStore, derivePodRecord, type IdentityStore } from '@podgate/identity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../packages/cli/src/main.js';
+import { captureIo } from '../packages/cli/src/test-io.js';
+import { type RedisServer, startRedis } from './support/redis.js';
+
+const config = new URL('../examples/podgate.yaml', import.meta.url).pathname;
+
+function pod(name: string, namespace: string, uid: string, ip: string) {
+  return {
+    metadata: {
+      name,
+      namespace,
+      uid,
+      resourceVersion: '7',
+      annotations: { 'k8s.ngrok.com/environment': 'production' },
+    },
+    spec: {},
+    status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+  };
+}
+
+describe('podgate eval --redis', () => {
+  let redis: RedisServer;
+  let writer: IdentityStore;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    writer = await createRedisIdentityStore({ url: redis.url, keyPrefix: 'evaltest:' });
+    await writer.claim('east', derivePodRecord(pod('worker-a', 'payments', 'uid-east-a', '127.0.0.2')));
+    await writer.claim('west', derivePodRecord(pod('frontend', 'web', 'uid-west-f', '127.0.0.4')));
+    await writer.claim('west', derivePodRecord(pod('worker-x', 'payments', 'uid-west-x', '127.0.0.2')));
+    await writer.heartbeat('east', 60_000);
+    await writer.heartbeat('west', 60_000);
+  });
+
+  afterAll(async () => {
+    await writer?.close();
+    await redis?.stop();
+  });
+
+  async function evaluate(clientIp: string, clusters: string[]) {
+    const { io, captured } = captureIo({ REDIS_URL: redis.url });
+    const args = [
+      'eval',
+      '--config',
+      config,
+      '--endpoint',
+      'tcp://ledger.payments:5432',
+      '--client-ip',
+      clientIp,
+    ];
+    for (const c of clusters) args.push('--cluster', c);
+    const code = await main([...args, '--key-prefix', 'evaltest:'], io);
+    expect({ code, stderr: captured.stderr }).toEqual({ code: 0, stderr: '' });
+    return JSON.parse(captured.stdout);
+  }
+
+  it('reads the identity of the consulted cluster only', async () => {
+    const east = await evaluate('127.0.0.2', ['east']);
+    expect(east).toMatchObject({ allowed: true, action: 'forward-internal' });
+    expect(east.identity).toMatchObject({
+      id: 'uid-east-a',
+      cluster: 'east',
+      metadata: { name: 'worker-a' },
+    });
+
+    const west = await evaluate('127.0.0.4', ['west']);
+    expect(west).toMatchObject({ allowed: false, action: 'deny', rule: { index: 1 } });
+    expect(west.identity.metadata.namespace).toBe('web');
+  });
+
+  it('refuses an IP that two consulted clusters claim, as ambiguous', async () => {
+    const both = await evaluate('127.0.0.2', ['east', 'west']);
+    expect(both).toMatchObject({ allowed: false, action: 'deny', rule: { index: 0 } });
+    expect(both.lookup).toMatchObject({ found: false, reason: 'ambiguous' });
+    expect(both.identity.metadata.error_code).toBe('ERR_NGROK_28001');
+  });
+
+  it('does not find a pod of a cluster it was not told to consult', async () => {
+    const other = await evaluate('127.0.0.4', ['east']);
+    expect(other.lookup.found).toBe(false);
+    expect(other.allowed).toBe(false);
+  });
+});
