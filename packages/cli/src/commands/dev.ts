@@ -156,7 +156,7 @@ function tryThis(configPath: string, podsPath: string): string {
     'Try, in another terminal:',
     `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint tcp://ledger.payments:5432 --client-ip 127.0.0.4`,
     `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint http://reports.payments --client-ip 127.0.0.3`,
-    '  npx podgate validate examples/seed/*.yaml',
+    '  npx podgate validate --each examples/seed/*.yaml',
     `  edit ${podsPath} (move worker-b to namespace web, or delete worker-a) and watch the verdicts change here`,
     '',
     'The TCP proxy and the HTTP decision service are not built yet (see the README).',

@@ -79,6 +79,16 @@ describe('podgate validate', () => {
     expect(captured.stderr).toContain('/nonexistent/podgate.yaml: error: cannot read file: ENOENT');
   });
 
+  it('loads files together (one URL, one endpoint) unless told to check each on its own', async () => {
+    const files = (await readdir(seedDir)).filter((f) => f.endsWith('.yaml')).map((f) => join(seedDir, f));
+    const together = captureIo();
+    expect(await main(['validate', ...files], together.io)).toBe(1);
+    expect(together.captured.stderr).toMatch(/error: url http:\/\/example-service\.my-namespace is also used by/);
+    const each = captureIo();
+    expect(await main(['validate', '--each', ...files], each.io)).toBe(0);
+    expect(each.captured.stdout.trim().split('\n')).toHaveLength(files.length);
+  });
+
   it('needs at least one file', async () => {
     const { io } = captureIo();
     expect(await main(['validate'], io)).toBe(2);
