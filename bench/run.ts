@@ -20,7 +20,9 @@ if (unknown.length > 0) {
 let failed = 0;
 for (const part of wanted.length > 0 ? wanted : available) {
   console.log(`\n## ${part}\n`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${part}.bench.ts`)], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${part}.bench.ts`)], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) {
     console.error(`benchmark ${part} failed (exit ${run.status ?? run.signal})`);
     failed++;
