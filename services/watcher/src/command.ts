@@ -27,8 +27,8 @@ Store (default: the embedded in-memory store, visible to this process only):
   --key-prefix PREFIX         prefix of every key (default podgate:)
 
 Pods (default: the Kubernetes API, all namespaces):
-  --kubeconfig FILE           kubeconfig (env KUBECONFIG; else in-cluster service account,
-                              else ~/.kube/config)
+  --kubeconfig FILE           kubeconfig (env KUBECONFIG, its first file if a list; else
+                              the in-cluster service account, else ~/.kube/config)
   --namespace NS              only pods in this namespace
   --label-selector SEL        only pods matching this label selector
   --pods-file FILE            read pods from YAML as 'kubectl get pods -A -o yaml' prints it,
@@ -106,7 +106,7 @@ export function configInput(
     redisUrl: str('redis') ?? env.REDIS_URL,
     redisCluster: str('redis-cluster'),
     keyPrefix: str('key-prefix'),
-    kubeconfig: str('kubeconfig'),
+    kubeconfig: str('kubeconfig') ?? env.KUBECONFIG,
     podsFile: str('pods-file'),
     namespace: str('namespace'),
     labelSelector: str('label-selector'),

@@ -1,6 +1,7 @@
 // Builds the real collaborators from a parsed configuration: the store, the pod source
 // and the record derivation. Kept apart from the command so `podgate dev` and tests can
 // pick pieces (e.g. a file source with the memory store).
+import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   createRedisIdentityStore,
@@ -38,7 +39,9 @@ export function podsFileParser(annotationPrefixes?: readonly string[]): ParsePod
 export function loadKubeConfig(kubeconfigPath: string | undefined, inCluster: boolean): KubeConfig {
   const kc = new KubeConfig();
   try {
-    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    // KUBECONFIG may list several files; the first one names the cluster to use.
+    const first = kubeconfigPath?.split(delimiter).find((p) => p !== '');
+    if (first) kc.loadFromFile(first);
     else if (inCluster) kc.loadFromCluster();
     else kc.loadFromDefault();
   } catch (error) {

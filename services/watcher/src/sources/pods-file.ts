@@ -28,6 +28,8 @@ export interface PodsFileSourceOptions {
   pollIntervalMs: number;
   /** Coalesces the burst of change events one save produces. */
   debounceMs?: number;
+  /** false: polling only (file systems where fs.watch reports nothing, e.g. some mounts). */
+  fsWatch?: boolean;
 }
 
 export class PodsFileSource implements PodSource {
@@ -53,6 +55,19 @@ export class PodsFileSource implements PodSource {
       if (this.debounce) clearTimeout(this.debounce);
       this.debounce = setTimeout(() => this.enqueueRead(sink), this.options.debounceMs ?? 50);
     };
+    if (this.options.fsWatch !== false) this.watchDirectory(path, schedule);
+    this.poller = setInterval(() => {
+      void stat(path)
+        .then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`)
+        .catch(() => 'missing')
+        .then((signature) => {
+          if (signature !== this.lastStat) schedule();
+        });
+    }, this.options.pollIntervalMs);
+    this.enqueueRead(sink);
+  }
+
+  private watchDirectory(path: string, schedule: () => void): void {
     try {
       const name = basename(path);
       this.watcher = watch(dirname(path), (_event, changed) => {
@@ -66,15 +81,6 @@ export class PodsFileSource implements PodSource {
     } catch (error) {
       this.deps.logger.warn({ err: errorMessage(error), path }, 'fs.watch unavailable; relying on polling');
     }
-    this.poller = setInterval(() => {
-      void stat(path)
-        .then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`)
-        .catch(() => 'missing')
-        .then((signature) => {
-          if (signature !== this.lastStat) schedule();
-        });
-    }, this.options.pollIntervalMs);
-    this.enqueueRead(sink);
   }
 
   async stop(): Promise<void> {
@@ -101,7 +107,10 @@ export class PodsFileSource implements PodSource {
     let text: string;
     let records: PodRecord[];
     try {
-      const s = await stat(path);
+      const s = await stat(path).catch((error: unknown) => {
+        this.lastStat = 'missing'; // logged once, not on every poll
+        throw error;
+      });
       this.lastStat = `${s.ino}:${s.size}:${s.mtimeMs}`;
       text = await readFile(path, 'utf8');
       if (text === this.lastText) return;

@@ -1,0 +1,119 @@
+// The pods-file source: YAML as `kubectl get pods -A -o yaml` prints it, re-read on
+// change (fs.watch, and polling alone), a bad edit keeps the last good state.
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryIdentityStore } from '@podgate/identity';
+import {
+  createMetrics,
+  PodsFileSource,
+  podsFileParser,
+  type RunningWatcher,
+  startWatcher,
+  systemClock,
+} from '@podgate/watcher';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+
+let version = 100;
+const podYaml = (name: string, ip: string, extra = '') => `  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: ${name}
+      namespace: files
+      uid: uid-${name}
+      resourceVersion: "${++version}"${extra}
+    spec:
+      containers: [{ name: app, image: x }]
+    status:
+      phase: Running
+      podIP: ${ip}
+`;
+const listYaml = (...pods: string[]) =>
+  `apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ""\nitems:\n${pods.join('')}`;
+
+describe.each([
+  ['fs.watch', true],
+  ['polling only', false],
+])('pods file source (%s)', (_label, fsWatch) => {
+  let dir: string;
+  let file: string;
+  let watcher: RunningWatcher;
+  let store: MemoryIdentityStore;
+  let logs: () => Array<Record<string, unknown>>;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'watcher-file-'));
+    file = join(dir, 'pods.yaml');
+    store = new MemoryIdentityStore();
+  });
+  afterEach(async () => {
+    await watcher?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = () => {
+    const { logger, lines } = memoryLogger();
+    logs = lines;
+    const metrics = createMetrics();
+    const source = new PodsFileSource(
+      { parse: podsFileParser(), clock: systemClock, logger, metrics },
+      { path: file, pollIntervalMs: 50, debounceMs: 20, fsWatch },
+    );
+    watcher = startWatcher(
+      { cluster: 'files', heartbeatIntervalMs: 50, heartbeatTtlMs: 2_000, apiGraceMs: 1_000 },
+      { store, source, logger, metrics },
+    );
+    return watcher;
+  };
+  const who = (ip: string) => owner(store, ip, 'files');
+
+  it('reads the file, follows rewrites and renames, keeps the last good state on a bad edit', async () => {
+    writeFileSync(file, listYaml(podYaml('a', '10.2.0.1'), podYaml('b', '10.2.0.2')));
+    await start().ready;
+    expect(await who('10.2.0.1')).toBe('files/a');
+    expect(await who('10.2.0.2')).toBe('files/b');
+
+    // In-place rewrite: b gone, c added, a's annotation changed.
+    writeFileSync(
+      file,
+      listYaml(
+        podYaml('a', '10.2.0.1', '\n      annotations: { k8s.ngrok.com/env: prod }'),
+        podYaml('c', '10.2.0.3'),
+      ),
+    );
+    await waitFor('rewrite applied', async () => (await who('10.2.0.3')) === 'files/c');
+    expect(await who('10.2.0.2')).toBe('!not_found');
+    const a = await store.lookup('10.2.0.1', ['files']);
+    expect(a.ok && a.identity.annotations).toEqual({ 'k8s.ngrok.com/env': 'prod' });
+
+    // A broken edit: refused as a whole, logged with file and line, last good state kept.
+    writeFileSync(file, `${listYaml(podYaml('d', '10.2.0.4'))}  - [unclosed\n`);
+    await waitFor('bad file logged', () =>
+      logs().some((l) => l.msg === 'pods file unusable; keeping the last good state'),
+    );
+    const error = logs().find((l) => l.msg === 'pods file unusable; keeping the last good state');
+    expect(String(error?.err)).toContain('pods.yaml:');
+    expect(await who('10.2.0.4')).toBe('!not_found');
+    expect(await who('10.2.0.3')).toBe('files/c');
+    expect(watcher.status().heartbeating).toBe(true);
+
+    // An atomic replace (write elsewhere, rename over it), as editors and kubectl > do.
+    writeFileSync(join(dir, 'next.yaml'), listYaml(podYaml('e', '10.2.0.5')));
+    renameSync(join(dir, 'next.yaml'), file);
+    await waitFor('rename applied', async () => (await who('10.2.0.5')) === 'files/e');
+    expect(await who('10.2.0.1')).toBe('!not_found');
+    expect(await who('10.2.0.3')).toBe('!not_found');
+  });
+
+  it('does not become ready while the file is missing, and starts once it appears', async () => {
+    start();
+    await waitFor('missing file logged', () =>
+      logs().some((l) => l.msg === 'pods file unusable; keeping the last good state'),
+    );
+    expect(watcher.status().synced).toBe(false);
+    writeFileSync(file, listYaml(podYaml('a', '10.2.1.1')));
+    await watcher.ready;
+    expect(await who('10.2.1.1')).toBe('files/a');
+  });
+});

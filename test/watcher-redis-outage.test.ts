@@ -1,0 +1,103 @@
+// A Redis outage while pods change: the watcher keeps its desired state, retries with
+// backoff, stops heartbeating, and converges the store once Redis answers again.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createRedisIdentityStore, type RedisIdentityStore } from '@podgate/identity';
+import {
+  createKubeApi,
+  createMetrics,
+  KubernetesPodSource,
+  recordDeriver,
+  startWatcher,
+  systemClock,
+} from '@podgate/watcher';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
+import { type RedisServer, startRedis } from './support/redis.js';
+
+let dir: string;
+let redis: RedisServer;
+let api: FakeK8sApi;
+let writerStore: RedisIdentityStore;
+let readerStore: RedisIdentityStore;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'watcher-redis-'));
+  redis = await startRedis();
+  api = await startFakeK8sApi();
+  const options = { url: redis.url, keyPrefix: 'outage:', redisOptions: { commandTimeout: 300 } };
+  writerStore = await createRedisIdentityStore(options);
+  readerStore = await createRedisIdentityStore({ ...options, freshnessRefreshMs: 50 });
+});
+afterAll(async () => {
+  redis?.resume();
+  await writerStore?.close();
+  await readerStore?.close();
+  await api?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('converges the store after Redis comes back, losing no change made meanwhile', async () => {
+  api.addPod(podObject({ name: 'a', namespace: 'n', ip: '10.1.0.1' }));
+  api.addPod(podObject({ name: 'c', namespace: 'n', ip: '10.1.0.3' }));
+  const kc = new KubeConfig();
+  kc.loadFromFile(api.writeKubeconfig(join(dir, 'kubeconfig')));
+  const { logger, lines } = memoryLogger();
+  const metrics = createMetrics();
+  const source = new KubernetesPodSource(
+    { api: createKubeApi(kc), derive: recordDeriver(), clock: systemClock, logger, metrics },
+    {
+      pageSize: 100,
+      watchIdleTimeoutMs: 5_000,
+      watchTimeoutSeconds: 60,
+      backoff: { baseMs: 20, capMs: 200 },
+    },
+  );
+  const watcher = startWatcher(
+    {
+      cluster: 'c1',
+      heartbeatIntervalMs: 100,
+      heartbeatTtlMs: 1_000,
+      apiGraceMs: 1_000,
+      storeBackoff: { baseMs: 50, capMs: 300 },
+    },
+    { store: writerStore, source, logger, metrics },
+  );
+  try {
+    await watcher.ready;
+    await waitFor('watching', () => api.activeWatches === 1);
+    const who = (ip: string) => owner(readerStore, ip, 'c1');
+    expect(await who('10.1.0.1')).toBe('n/a');
+
+    redis.pause();
+    api.deletePod('n', 'a');
+    api.addPod(podObject({ name: 'b', namespace: 'n', ip: '10.1.0.2' }));
+    api.updatePod('n', 'c', (p) => {
+      p.status = { phase: 'Running', podIP: '10.1.0.4', podIPs: [{ ip: '10.1.0.4' }] };
+    });
+    await waitFor('store failure noticed', () => watcher.status().storeFailing, 5_000);
+    await waitFor('heartbeat stopped', () => !watcher.status().heartbeating, 5_000);
+    expect(watcher.status().pendingWrites).toBeGreaterThan(0);
+
+    redis.resume();
+    await waitFor(
+      'converged',
+      async () => !watcher.status().storeFailing && watcher.status().heartbeating,
+      10_000,
+    );
+    await waitFor('reader sees the converged state', async () => (await who('10.1.0.2')) === 'n/b', 5_000);
+    expect(await who('10.1.0.1')).toBe('!not_found');
+    expect(await who('10.1.0.4')).toBe('n/c');
+    expect(await who('10.1.0.3')).toBe('!not_found');
+    expect(lines().some((l) => l.msg === 'store write failed')).toBe(true);
+    const errors =
+      (await metrics.registry.getSingleMetric('podgate_watcher_store_errors_total')?.get())?.values ?? [];
+    expect(errors.reduce((sum, v) => sum + v.value, 0)).toBeGreaterThan(0);
+  } finally {
+    await watcher.stop();
+  }
+});
