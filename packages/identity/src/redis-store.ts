@@ -1,6 +1,8 @@
 // The Redis store (one server or Redis Cluster). Key layout, atomicity and freshness rules:
 // docs/adr/0002-redis-key-layout.md. A lookup is one HGETALL; everything else a reader
-// needs (which clusters are fresh) is kept up to date in the background.
+// needs (which clusters are fresh) is kept up to date in the background. On one server,
+// lookups go through a dedicated pipelined connection (redis-read/, ADR 0004); writes,
+// heartbeats and Redis Cluster use ioredis.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { type ClaimEntry, claimField, decodeClaim, encodeClaim, splitClaimField } from './claim.js';
 import { assertClusterName } from './cluster-name.js';
@@ -8,8 +10,9 @@ import { IdentityError } from './errors.js';
 import { FreshnessTracker } from './freshness.js';
 import { tryNormalizeIp } from './ip.js';
 import type { LookupResult, PodRecord } from './model.js';
+import { ReadConnection, type ReadError } from './redis-read/connection.js';
 import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
-import { parseRedisUrl, type RedisEndpoint } from './redis-url.js';
+import { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
 import { notFound, resolveClaims } from './resolve.js';
 import { maxResourceVersion } from './resource-version.js';
 import type { IdentityStore, ReconcileStats } from './store.js';
@@ -27,8 +30,15 @@ export interface RedisIdentityStoreOptions {
   freshnessRefreshMs?: number;
   /** Clusters whose heartbeats are read at creation; lookups add the others they name. */
   clusters?: readonly string[];
-  /** Passed to ioredis (for Cluster: as `redisOptions` of each node). */
+  /**
+   * Passed to ioredis (for Cluster: as `redisOptions` of each node). The lookup connection
+   * takes `username`, `password`, `db`, `tls` and `retryStrategy` from here too.
+   */
   redisOptions?: RedisOptions;
+  /** One server only: lookups on their own pipelined connection (ADR 0004). Default true. */
+  dedicatedLookupConnection?: boolean;
+  /** Lookups in flight on the lookup connection before new ones fail at once. Default 10,000. */
+  maxOutstandingLookups?: number;
   now?: () => number;
   /** Connection errors and failed background refreshes (the store itself never throws on lookup). */
   onError?: (err: unknown) => void;
@@ -61,21 +71,62 @@ export async function createRedisIdentityStore(
   for (const c of options.clusters ?? []) assertClusterName(c);
   const client = createClient(options);
   client.on('error', (err: unknown) => options.onError?.(err));
+  let reader: ReadConnection | undefined;
   try {
     await client.connect();
+    if (client instanceof Redis && options.dedicatedLookupConnection !== false) {
+      reader = await openLookupConnection(options);
+    }
   } catch (err) {
     client.disconnect();
     throw new IdentityError('invalid_store_options', `cannot connect to Redis: ${errorText(err)}`, {
       cause: err,
     });
   }
-  const store = new RedisIdentityStore(client, prefix, options);
+  const store = new RedisIdentityStore(client, prefix, options, reader);
   await store.startFreshness(options.clusters ?? []);
   return store;
 }
 
+function parsedUrl(options: RedisIdentityStoreOptions): ParsedRedisUrl | undefined {
+  return options.url !== undefined ? parseRedisUrl(options.url) : undefined;
+}
+
+/** The single-server lookup connection, with the same credentials, db and TLS as ioredis. */
+function openLookupConnection(options: RedisIdentityStoreOptions): Promise<ReadConnection> {
+  const parsed = parsedUrl(options);
+  const node = parsed?.nodes[0];
+  if (node === undefined) throw new IdentityError('invalid_store_options', 'a Redis url is required');
+  const ro = options.redisOptions ?? {};
+  const username = ro.username ?? parsed?.username;
+  const password = ro.password ?? parsed?.password;
+  const db = ro.db ?? parsed?.db;
+  const tls = ro.tls ?? (parsed?.tls ? {} : undefined);
+  const retry = ro.retryStrategy;
+  return ReadConnection.open({
+    host: node.host,
+    port: node.port,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(db !== undefined ? { db } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(ro.connectTimeout !== undefined ? { connectTimeoutMs: ro.connectTimeout } : {}),
+    ...(typeof retry === 'function'
+      ? {
+          retryDelayMs: (attempt: number) => {
+            const delay = retry(attempt);
+            return typeof delay === 'number' ? delay : null;
+          },
+        }
+      : {}),
+    ...(options.maxOutstandingLookups !== undefined ? { maxOutstanding: options.maxOutstandingLookups } : {}),
+    requestTimeoutMs: options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS,
+    ...(options.onError !== undefined ? { onError: options.onError } : {}),
+  });
+}
+
 function createClient(options: RedisIdentityStoreOptions): Client {
-  const parsed = options.url !== undefined ? parseRedisUrl(options.url) : undefined;
+  const parsed = parsedUrl(options);
   const seeds = options.clusterNodes ?? (parsed?.mode === 'cluster' ? parsed.nodes : undefined);
   const common: RedisOptions = {
     ...(parsed?.username !== undefined ? { username: parsed.username } : {}),
@@ -116,11 +167,14 @@ export class RedisIdentityStore implements IdentityStore {
   private readonly scripts: Scripts;
   private readonly freshness: FreshnessTracker;
   private readonly lookupTimeoutMs: number;
+  /** Clusters whose heartbeats are tracked: a lookup naming only these is one round trip. */
+  private readonly trackedClusters = new Set<string>();
 
   constructor(
     private readonly client: Client,
     private readonly prefix: string,
     options: RedisIdentityStoreOptions,
+    private readonly reader?: ReadConnection,
   ) {
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
     client.defineCommand('podgateSetPod', { numberOfKeys: 2, lua: SET_POD });
@@ -138,8 +192,18 @@ export class RedisIdentityStore implements IdentityStore {
 
   /** @internal Called once by createRedisIdentityStore. */
   async startFreshness(clusters: readonly string[]): Promise<void> {
-    await this.freshness.track(clusters);
+    await this.track(clusters);
     this.freshness.start();
+  }
+
+  private async track(clusters: readonly string[]): Promise<void> {
+    await this.freshness.track(clusters);
+    for (const c of clusters) this.trackedClusters.add(c);
+  }
+
+  private allTracked(clusters: readonly string[]): boolean {
+    for (let i = 0; i < clusters.length; i++) if (!this.trackedClusters.has(clusters[i]!)) return false;
+    return true;
   }
 
   private ipKey(ip: string): string {
@@ -254,14 +318,21 @@ export class RedisIdentityStore implements IdentityStore {
         notFound('not_found', `not an IP address: ${JSON.stringify(String(ip).slice(0, 64))}`),
       );
     }
+    const reader = this.reader;
+    if (reader === undefined || !this.allTracked(clusters)) return this.lookupViaClient(canonical, clusters);
+    // The hot path: no timer here (the connection keeps the deadline), one callback.
+    return new Promise((resolve) => {
+      reader.send(['HGETALL', this.ipKey(canonical)], (err, reply) => {
+        resolve(err === null ? this.resolveReply(canonical, reply, clusters) : this.unavailable(err));
+      });
+    });
+  }
+
+  /** Redis Cluster, or a lookup naming a cluster not tracked yet (it waits for its heartbeat). */
+  private lookupViaClient(canonical: string, clusters: readonly string[]): Promise<LookupResult> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        resolve(
-          notFound(
-            'store_unavailable',
-            `identity store unavailable: no answer within ${this.lookupTimeoutMs} ms`,
-          ),
-        );
+        resolve(this.unavailable({ code: 'timeout' }));
       }, this.lookupTimeoutMs);
       const onError = (err: unknown) => {
         clearTimeout(timer);
@@ -269,11 +340,12 @@ export class RedisIdentityStore implements IdentityStore {
       };
       const read = () => {
         try {
+          // `call` keeps the flat [field, value, ...] reply the lookup connection also gets.
           this.client
-            .hgetall(this.ipKey(canonical))
-            .then((hash) => {
+            .call('HGETALL', this.ipKey(canonical))
+            .then((reply) => {
               clearTimeout(timer);
-              resolve(this.resolveHash(canonical, hash, clusters));
+              resolve(this.resolveReply(canonical, reply, clusters));
             })
             .catch(onError);
         } catch (err) {
@@ -281,17 +353,32 @@ export class RedisIdentityStore implements IdentityStore {
         }
       };
       // Only the first lookup naming a cluster pays an extra round trip (to read its heartbeat).
-      if (this.freshness.untracked(clusters).length > 0) this.freshness.track(clusters).then(read, onError);
+      if (!this.allTracked(clusters)) this.track(clusters).then(read, onError);
       else read();
     });
   }
 
-  private resolveHash(ip: string, hash: Record<string, string>, clusters: readonly string[]): LookupResult {
+  private unavailable(err: Pick<ReadError, 'code'> & { message?: string }): LookupResult {
+    return notFound(
+      'store_unavailable',
+      err.code === 'timeout'
+        ? `identity store unavailable: no answer within ${this.lookupTimeoutMs} ms`
+        : `identity store unavailable: ${err.message}`,
+    );
+  }
+
+  /** An HGETALL reply, `[field, value, ...]`, resolved for the consulted clusters. */
+  private resolveReply(ip: string, reply: unknown, clusters: readonly string[]): LookupResult {
+    if (!Array.isArray(reply)) return notFound('store_unavailable', 'unexpected reply to HGETALL');
     const entries: ClaimEntry[] = [];
-    for (const field in hash) {
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const field: unknown = reply[i];
+      const value: unknown = reply[i + 1];
+      if (typeof field !== 'string' || typeof value !== 'string') continue;
       const owner = splitClaimField(field);
+      // Only the consulted clusters' claims are decoded.
       if (owner === null || !clusters.includes(owner.cluster)) continue;
-      entries.push({ ...owner, claim: decodeClaim(hash[field]!) });
+      entries.push({ cluster: owner.cluster, uid: owner.uid, claim: decodeClaim(value) });
     }
     return resolveClaims(ip, entries, clusters, (c) => this.freshness.isFresh(c));
   }
@@ -303,6 +390,7 @@ export class RedisIdentityStore implements IdentityStore {
 
   async close(): Promise<void> {
     this.freshness.stop();
+    this.reader?.close();
     // QUIT waits for a reply; a hung Redis must not hang shutdown.
     await Promise.race([
       this.client.quit().catch(() => undefined),
