@@ -1,0 +1,124 @@
+// Lease-based leader election between two replicas against the fake API's Leases:
+// exactly one writes; a clean stop hands over at once; a leader that cannot renew stops
+// writing before anyone else may take over.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { MemoryIdentityStore } from '@podgate/identity';
+import {
+  createKubeApi,
+  createKubeLeaseApi,
+  createMetrics,
+  KubernetesPodSource,
+  type LeaderRunner,
+  recordDeriver,
+  runWithLeaderElection,
+  startWatcher,
+  systemClock,
+} from '@podgate/watcher';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
+
+let dir: string;
+let api: FakeK8sApi;
+let kc: KubeConfig;
+let store: MemoryIdentityStore;
+const replicas: LeaderRunner[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'watcher-leader-'));
+  api = await startFakeK8sApi();
+  kc = new KubeConfig();
+  kc.loadFromFile(api.writeKubeconfig(join(dir, 'kubeconfig')));
+  store = new MemoryIdentityStore();
+});
+afterEach(async () => {
+  await Promise.all(replicas.splice(0).map((r) => r.stop()));
+  await api.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function replica(identity: string): LeaderRunner {
+  const { logger } = memoryLogger();
+  const metrics = createMetrics();
+  const runner = runWithLeaderElection(
+    {
+      namespace: 'podgate',
+      name: 'watcher',
+      identity,
+      leaseDurationMs: 1_000,
+      renewIntervalMs: 50,
+      renewDeadlineMs: 500,
+    },
+    { api: createKubeLeaseApi(kc), clock: systemClock, logger, metrics },
+    () =>
+      startWatcher(
+        { cluster: 'ha', heartbeatIntervalMs: 50, heartbeatTtlMs: 1_000, apiGraceMs: 300 },
+        {
+          store,
+          logger,
+          metrics,
+          source: new KubernetesPodSource(
+            { api: createKubeApi(kc), derive: recordDeriver(), clock: systemClock, logger, metrics },
+            { pageSize: 100, watchIdleTimeoutMs: 5_000, watchTimeoutSeconds: 60, backoff: { baseMs: 20, capMs: 100 } },
+          ),
+        },
+      ),
+  );
+  replicas.push(runner);
+  return runner;
+}
+
+/** Samples both replicas until stopped; records whether two ever led at once. */
+function watchForSplitBrain(a: LeaderRunner, b: LeaderRunner) {
+  let both = false;
+  const timer = setInterval(() => {
+    if (a.leading && b.leading) both = true;
+  }, 5);
+  return () => {
+    clearInterval(timer);
+    return both;
+  };
+}
+
+it('one replica leads and writes; a clean stop hands over at once', async () => {
+  api.addPod(podObject({ name: 'p1', namespace: 'n', ip: '10.4.0.1' }));
+  const a = replica('a');
+  const b = replica('b');
+  const splitBrain = watchForSplitBrain(a, b);
+  const leader = await waitFor('a leader', () => (a.leading ? a : b.leading ? b : null));
+  const standby = leader === a ? b : a;
+  await leader.watcher()!.ready;
+  expect(await owner(store, '10.4.0.1', 'ha')).toBe('n/p1');
+  expect(standby.leading).toBe(false);
+  expect(standby.readiness()).toMatchObject({ ready: true, detail: { role: 'standby' } });
+  expect(leader.readiness()).toMatchObject({ ready: true, detail: { role: 'leader' } });
+  const leaderName = api.getLease('podgate', 'watcher')?.spec.holderIdentity;
+  expect(leaderName).toBe(leader === a ? 'a' : 'b');
+
+  const handoverStart = Date.now();
+  await leader.stop();
+  await waitFor('standby takes over', () => standby.leading, 5_000);
+  // Released, so no need to wait out the 1 s lease.
+  expect(Date.now() - handoverStart).toBeLessThan(900);
+  api.addPod(podObject({ name: 'p2', namespace: 'n', ip: '10.4.0.2' }));
+  await waitFor('new leader writes', async () => (await owner(store, '10.4.0.2', 'ha')) === 'n/p2');
+  expect(splitBrain()).toBe(false);
+  expect(api.getLease('podgate', 'watcher')?.spec.leaseTransitions).toBe(1);
+});
+
+it('a leader that cannot renew stops before the lease can be taken; leadership resumes after', async () => {
+  const a = replica('a');
+  const b = replica('b');
+  const splitBrain = watchForSplitBrain(a, b);
+  const leader = await waitFor('a leader', () => (a.leading ? a : b.leading ? b : null));
+  await leader.watcher()!.ready;
+  api.setDown(true);
+  await waitFor('leader steps down', () => !a.leading && !b.leading, 3_000);
+  expect(leader.readiness().ready).toBe(false);
+  api.setDown(false);
+  await waitFor('someone leads again', () => a.leading || b.leading, 5_000);
+  expect(splitBrain()).toBe(false);
+});
