@@ -306,7 +306,7 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
     let snapshot: { items: FakePod[]; rv: number; offset: number };
     if (token) {
       const found = snapshots.get(token);
-      if (!found || found.rv <= compactedAt) {
+      if (!found || found.rv < compactedAt) {
         snapshots.delete(token);
         return status(res, 410, 'Expired', 'The provided continue parameter is too old.');
       }

@@ -53,7 +53,8 @@ export interface WatcherStatus {
 export interface RunningWatcher {
   /** Resolves after the first complete sync reached the store and the first heartbeat. */
   ready: Promise<void>;
-  stop(): Promise<void>;
+  /** Stops the source, flushes pending writes (within `flushTimeoutMs`), stops the heartbeat. */
+  stop(options?: { flushTimeoutMs?: number }): Promise<void>;
   status(): WatcherStatus;
   metrics: WatcherMetrics;
 }
@@ -194,16 +195,16 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
       pendingWrites: writer.backlog,
       source: { kind: source.kind, ...source.health() },
     }),
-    stop() {
-      stopPromise ??= shutdown();
+    stop(options) {
+      stopPromise ??= shutdown(options?.flushTimeoutMs ?? config.flushTimeoutMs ?? 5_000);
       return stopPromise;
     },
   };
 
-  async function shutdown(): Promise<void> {
+  async function shutdown(flushTimeoutMs: number): Promise<void> {
     // Order: no new events, then what is pending reaches the store, then no heartbeat.
     await source.stop();
-    const flushed = await writer.stop(config.flushTimeoutMs ?? 5_000);
+    const flushed = await writer.stop(flushTimeoutMs);
     stopped = true;
     stopping.abort();
     await heartbeatLoop;

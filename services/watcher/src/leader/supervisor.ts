@@ -46,7 +46,8 @@ export function runWithLeaderElection(
     const running = watcher;
     watcher = null;
     metrics.leader.set(0);
-    await running?.stop();
+    // No flush: the next leader lists and reconciles everything anyway.
+    await running?.stop({ flushTimeoutMs: 0 });
   };
 
   const loop = (async () => {

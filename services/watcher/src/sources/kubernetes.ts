@@ -98,9 +98,14 @@ export class KubernetesPodSource implements PodSource {
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         if (error instanceof WatcherError && error.code === 'API_GONE') {
-          // An expired continue token or a 410 on the watch request itself.
+          // An expired continue token or a 410 on the watch request itself: relist, at
+          // once the first time, with backoff if it keeps happening.
           metrics.watchRestarts.inc({ reason: 'gone' });
           resourceVersion = null;
+          if (++failures > 1) {
+            logger.warn({ failures }, 'repeated 410 Gone while listing; backing off');
+            await clock.sleep(backoffDelay(failures - 1, this.options.backoff, clock.random), this.stopping.signal);
+          }
           continue;
         }
         failures++;
