@@ -250,10 +250,20 @@ export class ReadConnection {
         this.fail(new ReadError('protocol_error', errorText(err), { cause: err }));
       }
     });
-    socket.on('error', (err) => this.options.onError?.(err));
+    let lastError: Error | undefined;
+    socket.on('error', (err) => {
+      lastError = err;
+      this.options.onError?.(err);
+    });
     socket.once('close', () => {
-      if (this.socket === socket)
-        this.dropSocket(new ReadError('connection_lost', 'the Redis connection dropped'));
+      if (this.socket !== socket) return;
+      const why = lastError === undefined ? '' : `: ${lastError.message}`;
+      const err = new ReadError('connection_lost', `the Redis connection dropped${why}`, {
+        cause: lastError,
+      });
+      // A peer's clean close emits no 'error', but the owner must still hear of it.
+      if (lastError === undefined) this.options.onError?.(err);
+      this.dropSocket(err);
     });
   }
 
