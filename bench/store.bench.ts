@@ -1,12 +1,18 @@
 // Identity lookup rate through RedisIdentityStore versus redis-benchmark's GET rate, on one
 // redis-server started here, at 1 and 50 concurrent callers. Target: ratio >= 0.5.
-// Run: node --import tsx bench/store.bench.ts [--records N] [--lookups N]
+// Also measured in the same run, to show where the time goes: a bare ioredis HGETALL, the
+// store's own pipelined RESP2 connection doing a bare HGETALL, and the store with its
+// lookups on ioredis (`dedicatedLookupConnection: false`, what it did before ADR 0004).
+// Every variant runs once per round, rounds alternate, and each figure is a median.
+// Run: node --import tsx bench/store.bench.ts [--records N] [--lookups N] [--rounds N]
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createRedisIdentityStore, type PodRecord, type RedisIdentityStore } from '@podgate/identity';
+import { Redis } from 'ioredis';
+import { ReadConnection } from '../packages/identity/src/redis-read/connection.js';
 import { startRedis } from '../test/support/redis.js';
 
 const execFileAsync = promisify(execFile);
@@ -21,9 +27,12 @@ function argValue(name: string, fallback: number): number {
 
 const RECORDS = argValue('--records', 10_000);
 const LOOKUPS = argValue('--lookups', 100_000);
+const ROUNDS = argValue('--rounds', 5);
 const CLUSTER = 'bench';
+const PREFIX = 'podgate:';
 
 const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const keyOf = (i: number) => `${PREFIX}ip:{${ipOf(i)}}`;
 
 function podRecord(i: number): PodRecord {
   return {
@@ -38,38 +47,31 @@ function podRecord(i: number): PodRecord {
   };
 }
 
-/** Lookups per second with `callers` concurrent loops of sequential awaits. */
-async function measureStore(store: RedisIdentityStore, callers: number, total: number): Promise<number> {
+/** One operation on record i; resolves true when it got the expected answer. */
+type Op = (i: number) => Promise<boolean>;
+
+/** Operations per second with `callers` concurrent loops of sequential awaits. */
+async function measure(op: Op, callers: number, total: number): Promise<number> {
   let next = 0;
   let failures = 0;
   const loop = async () => {
     while (next < total) {
       const i = next++;
-      const result = await store.lookup(ipOf(i % RECORDS), [CLUSTER]);
-      if (!result.ok) failures++;
+      if (!(await op(i % RECORDS))) failures++;
     }
   };
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: callers }, loop));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (failures > 0) throw new Error(`${failures} of ${total} lookups failed`);
+  if (failures > 0) throw new Error(`${failures} of ${total} operations failed`);
   return total / seconds;
 }
 
 /** redis-benchmark's GET requests per second (its --csv output: "test","rps",...). */
-async function measureRedisBenchmark(port: number, clients: number, total: number): Promise<number> {
+async function redisBenchmarkGet(port: number, clients: number, total: number): Promise<number> {
   const { stdout } = await execFileAsync('redis-benchmark', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-t',
-    'get',
-    '-n',
-    String(total),
-    '-c',
-    String(clients),
-    '--csv',
+    ...['-h', '127.0.0.1', '-p', String(port), '-t', 'get'],
+    ...['-n', String(total), '-c', String(clients), '--csv'],
   ]);
   const row = stdout
     .split('\n')
@@ -81,49 +83,106 @@ async function measureRedisBenchmark(port: number, clients: number, total: numbe
 }
 
 const redis = await startRedis();
-let store: RedisIdentityStore | undefined;
+const closers: Array<() => unknown> = [];
 try {
-  store = await createRedisIdentityStore({ url: redis.url, clusters: [CLUSTER] });
+  const open = async (dedicatedLookupConnection: boolean) => {
+    const s = await createRedisIdentityStore({
+      url: redis.url,
+      clusters: [CLUSTER],
+      dedicatedLookupConnection,
+    });
+    closers.push(() => s.close());
+    return s;
+  };
+  const store = await open(true);
+  const storeOnIoredis = await open(false);
   await store.heartbeat(CLUSTER, 600_000);
-  await store.refreshFreshness();
   const loadStarted = performance.now();
-  const records = Array.from({ length: RECORDS }, (_, i) => podRecord(i));
-  await store.reconcile(CLUSTER, records);
+  await store.reconcile(
+    CLUSTER,
+    Array.from({ length: RECORDS }, (_, i) => podRecord(i)),
+  );
   const loadMs = performance.now() - loadStarted;
+  await Promise.all([store.refreshFreshness(), storeOnIoredis.refreshFreshness()]);
 
-  await measureStore(store, 50, Math.min(LOOKUPS, 20_000)); // warm-up: JIT, scripts, connection
-  // Alternating rounds, median of each: the machine is shared and noisy.
-  const ROUNDS = 3;
+  const ioredis = new Redis({ port: redis.port, protocol: 2, enableOfflineQueue: false, lazyConnect: true });
+  await ioredis.connect();
+  closers.push(() => ioredis.disconnect());
+  const raw = await ReadConnection.open({ host: '127.0.0.1', port: redis.port, requestTimeoutMs: 5_000 });
+  closers.push(() => raw.close());
+
+  const lookup =
+    (s: RedisIdentityStore): Op =>
+    async (i) => {
+      const r = await s.lookup(ipOf(i), [CLUSTER]);
+      return r.ok && r.identity.name === `worker-${i}`;
+    };
+  const variants: Array<{ name: string; op: Op | null }> = [
+    { name: 'redis-benchmark GET (C client)', op: null },
+    {
+      name: 'bare ioredis HGETALL',
+      op: async (i) => (await ioredis.hgetall(keyOf(i)))[`${CLUSTER}/${podRecord(i).uid}`] !== undefined,
+    },
+    {
+      name: 'bare HGETALL on the lookup connection (raw socket, RESP2)',
+      op: (i) =>
+        new Promise((resolve) =>
+          raw.send(['HGETALL', keyOf(i)], (err, reply) =>
+            resolve(err === null && Array.isArray(reply) && reply.length === 2),
+          ),
+        ),
+    },
+    { name: 'store, lookups on ioredis (before)', op: lookup(storeOnIoredis) },
+    { name: 'store, lookup connection (now)', op: lookup(store) },
+  ];
+
+  // Warm-up: JIT, connections.
+  for (const v of variants) if (v.op !== null) await measure(v.op, 50, Math.min(LOOKUPS, 20_000));
+
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rows: Array<{ callers: number; store: number; redis: number }> = [];
+  const table: Array<{ callers: number; rates: number[] }> = [];
   for (const callers of [1, 50]) {
     const total = callers === 1 ? Math.ceil(LOOKUPS / 4) : LOOKUPS;
-    const storeRates: number[] = [];
-    const redisRates: number[] = [];
+    const samples: number[][] = variants.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
-      storeRates.push(await measureStore(store, callers, total));
-      redisRates.push(await measureRedisBenchmark(redis.port, callers, total));
+      for (const [k, v] of variants.entries()) {
+        samples[k]!.push(
+          v.op === null
+            ? await redisBenchmarkGet(redis.port, callers, total)
+            : await measure(v.op, callers, total),
+        );
+      }
     }
-    rows.push({ callers, store: median(storeRates), redis: median(redisRates) });
+    table.push({ callers, rates: samples.map(median) });
   }
 
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const storeIndex = variants.length - 1;
   const lines = [
-    `Identity lookups through RedisIdentityStore (one HGETALL each) vs \`redis-benchmark -t get\`, same redis-server, median of 3 alternating rounds, ${RECORDS.toLocaleString('en-US')} records (loaded by reconcile in ${Math.round(loadMs)} ms), Node ${process.version}, ${new Date().toISOString()}.`,
+    `Identity lookups through RedisIdentityStore (one HGETALL each) vs \`redis-benchmark -t get\`, same redis-server, same concurrency, median of ${ROUNDS} alternating rounds, ${RECORDS.toLocaleString('en-US')} records (loaded by reconcile in ${Math.round(loadMs)} ms), Node ${process.version}, ${new Date().toISOString()}.`,
     '',
     '| callers | store lookups/s | redis-benchmark GET/s | ratio | target >= 0.5 |',
     '|---:|---:|---:|---:|:---:|',
-    ...rows.map(
-      (r) =>
-        `| ${r.callers} | ${fmt(r.store)} | ${fmt(r.redis)} | ${(r.store / r.redis).toFixed(2)} | ${r.store / r.redis >= 0.5 ? 'met' : 'missed'} |`,
+    ...table.map((row) => {
+      const ratio = row.rates[storeIndex]! / row.rates[0]!;
+      return `| ${row.callers} | ${fmt(row.rates[storeIndex]!)} | ${fmt(row.rates[0]!)} | ${ratio.toFixed(2)} | ${ratio >= 0.5 ? 'met' : 'missed'} |`;
+    }),
+    '',
+    'Where the time goes (operations/s; ratio to redis-benchmark GET in brackets):',
+    '',
+    `| variant | ${table.map((r) => `${r.callers} caller${r.callers === 1 ? '' : 's'}`).join(' | ')} |`,
+    `|---|${table.map(() => '---:').join('|')}|`,
+    ...variants.map(
+      (v, k) =>
+        `| ${v.name} | ${table.map((r) => `${fmt(r.rates[k]!)} (${(r.rates[k]! / r.rates[0]!).toFixed(2)})`).join(' | ')} |`,
     ),
     '',
   ];
-  const table = lines.join('\n');
-  console.log(table);
+  const text = lines.join('\n');
+  console.log(text);
   mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'store.md'), table);
+  writeFileSync(join(here, 'results', 'store.md'), text);
 } finally {
-  await store?.close();
+  for (const close of closers.reverse()) await close();
   await redis.stop();
 }

@@ -4,6 +4,7 @@
 // lookups go through a dedicated pipelined connection (redis-read/, ADR 0004); writes,
 // heartbeats and Redis Cluster use ioredis.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { isCanonicalIpv4 } from './canonical-ipv4.js';
 import { type ClaimEntry, claimField, decodeClaim, encodeClaim, splitClaimField } from './claim.js';
 import { assertClusterName } from './cluster-name.js';
 import { IdentityError } from './errors.js';
@@ -312,7 +313,7 @@ export class RedisIdentityStore implements IdentityStore {
   }
 
   lookup(ip: string, clusters: readonly string[]): Promise<LookupResult> {
-    const canonical = tryNormalizeIp(ip);
+    const canonical = typeof ip === 'string' && isCanonicalIpv4(ip) ? ip : tryNormalizeIp(ip);
     if (canonical === null) {
       return Promise.resolve(
         notFound('not_found', `not an IP address: ${JSON.stringify(String(ip).slice(0, 64))}`),
