@@ -36,7 +36,9 @@ function benchPod(i: number): FakePod {
         'k8s.ngrok.com/environment': 'production',
         'kubectl.kubernetes.io/restartedAt': '2026-11-20T10:00:00Z',
       },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-5d9f8c7b6`, uid: 'rs', controller: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-5d9f8c7b6`, uid: 'rs', controller: true },
+      ],
       creationTimestamp: '2026-11-20T10:00:00Z',
     },
     spec: {
@@ -52,10 +54,14 @@ function benchPod(i: number): FakePod {
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
           ],
           resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-          volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+          volumeMounts: [
+            { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+          ],
         },
       ],
-      volumes: [{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
+      volumes: [
+        { name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+      ],
     },
     status: {
       phase: 'Running',
@@ -70,14 +76,21 @@ function benchPod(i: number): FakePod {
         { type: 'PodScheduled', status: 'True' },
       ],
       containerStatuses: [
-        { name: 'app', ready: true, restartCount: 0, image: `registry.example.com/${app}:1.2.3`, started: true },
+        {
+          name: 'app',
+          ready: true,
+          restartCount: 0,
+          image: `registry.example.com/${app}:1.2.3`,
+          started: true,
+        },
       ],
     },
   };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'watcher-bench-'));
@@ -117,7 +130,11 @@ async function main() {
       '--heartbeat-interval',
       '1s',
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: process.env.BENCH_WATCHER_NODE_OPTIONS ?? '' },
+    },
   );
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
@@ -144,7 +161,10 @@ async function main() {
   // First complete sync: the last pod readable from Redis with a fresh heartbeat.
   const probes = [0, Math.floor(PODS / 2), PODS - 1].map(ipOf);
   let syncMs = Number.NaN;
-  for (const deadline = Date.now() + Number(process.env.BENCH_SYNC_DEADLINE_MS ?? 120_000); Date.now() < deadline; ) {
+  for (
+    const deadline = Date.now() + Number(process.env.BENCH_SYNC_DEADLINE_MS ?? 120_000);
+    Date.now() < deadline;
+  ) {
     const results = await Promise.all(probes.map((ip) => reader.lookup(ip, [CLUSTER])));
     if (results.every((r) => r.ok)) {
       syncMs = performance.now() - started;
@@ -156,7 +176,9 @@ async function main() {
   if (Number.isNaN(syncMs)) {
     const last = await Promise.all(probes.map((ip) => reader.lookup(ip, [CLUSTER])));
     child.kill('SIGTERM');
-    throw new Error(`no complete sync within 120 s: ${JSON.stringify(last)}\n${JSON.stringify(logs.slice(-5))}\n${stderr}`);
+    throw new Error(
+      `no complete sync within 120 s: ${JSON.stringify(last)}\n${JSON.stringify(logs.slice(-5))}\n${stderr}`,
+    );
   }
   const listed = logs.find((l) => l.msg === 'listed pods');
   const reconciled = logs.find((l) => l.msg === 'store reconciled with complete listing');
@@ -194,7 +216,12 @@ async function main() {
   const ok = (value: number, target: number) => (value < target ? 'yes' : '**no**');
   const rows = [
     ['pods', String(PODS), '', ''],
-    ['start to first complete sync in Redis', `${(syncMs / 1000).toFixed(2)} s`, '< 15 s', ok(syncMs, 15_000)],
+    [
+      'start to first complete sync in Redis',
+      `${(syncMs / 1000).toFixed(2)} s`,
+      '< 15 s',
+      ok(syncMs, 15_000),
+    ],
     ['  of which: list (pages of 500)', `${((listed?.ms as number) / 1000).toFixed(2)} s`, '', ''],
     ['  of which: store reconcile', `${((reconciled?.ms as number) / 1000).toFixed(2)} s`, '', ''],
     ['watcher peak RSS (maxRSS, child process)', `${rssMb.toFixed(0)} MB`, '< 300 MB', ok(rssMb, 300)],

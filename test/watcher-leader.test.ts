@@ -4,14 +4,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { MemoryIdentityStore } from '@podgate/identity';
 import {
   createKubeApi,
   createKubeLeaseApi,
   createMetrics,
+  type KubeAccess,
   KubernetesPodSource,
   type LeaderRunner,
+  loadKubeAccess,
   recordDeriver,
   runWithLeaderElection,
   startWatcher,
@@ -23,15 +24,14 @@ import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-
 
 let dir: string;
 let api: FakeK8sApi;
-let kc: KubeConfig;
+let kube: KubeAccess;
 let store: MemoryIdentityStore;
 const replicas: LeaderRunner[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'watcher-leader-'));
   api = await startFakeK8sApi();
-  kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig(join(dir, 'kubeconfig')));
+  kube = await loadKubeAccess({ kubeconfigPath: api.writeKubeconfig(join(dir, 'kubeconfig')) });
   store = new MemoryIdentityStore();
 });
 afterEach(async () => {
@@ -52,7 +52,7 @@ function replica(identity: string): LeaderRunner {
       renewIntervalMs: 50,
       renewDeadlineMs: 500,
     },
-    { api: createKubeLeaseApi(kc), clock: systemClock, logger, metrics },
+    { api: createKubeLeaseApi(kube), clock: systemClock, logger, metrics },
     () =>
       startWatcher(
         { cluster: 'ha', heartbeatIntervalMs: 50, heartbeatTtlMs: 1_000, apiGraceMs: 300 },
@@ -61,8 +61,13 @@ function replica(identity: string): LeaderRunner {
           logger,
           metrics,
           source: new KubernetesPodSource(
-            { api: createKubeApi(kc), derive: recordDeriver(), clock: systemClock, logger, metrics },
-            { pageSize: 100, watchIdleTimeoutMs: 5_000, watchTimeoutSeconds: 60, backoff: { baseMs: 20, capMs: 100 } },
+            { api: createKubeApi(kube), derive: recordDeriver(), clock: systemClock, logger, metrics },
+            {
+              pageSize: 100,
+              watchIdleTimeoutMs: 5_000,
+              watchTimeoutSeconds: 60,
+              backoff: { baseMs: 20, capMs: 100 },
+            },
           ),
         },
       ),

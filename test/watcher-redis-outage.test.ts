@@ -3,12 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createRedisIdentityStore, type RedisIdentityStore } from '@podgate/identity';
 import {
   createKubeApi,
   createMetrics,
   KubernetesPodSource,
+  loadKubeAccess,
   recordDeriver,
   startWatcher,
   systemClock,
@@ -44,12 +44,11 @@ afterAll(async () => {
 it('converges the store after Redis comes back, losing no change made meanwhile', async () => {
   api.addPod(podObject({ name: 'a', namespace: 'n', ip: '10.1.0.1' }));
   api.addPod(podObject({ name: 'c', namespace: 'n', ip: '10.1.0.3' }));
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig(join(dir, 'kubeconfig')));
+  const kube = await loadKubeAccess({ kubeconfigPath: api.writeKubeconfig(join(dir, 'kubeconfig')) });
   const { logger, lines } = memoryLogger();
   const metrics = createMetrics();
   const source = new KubernetesPodSource(
-    { api: createKubeApi(kc), derive: recordDeriver(), clock: systemClock, logger, metrics },
+    { api: createKubeApi(kube), derive: recordDeriver(), clock: systemClock, logger, metrics },
     {
       pageSize: 100,
       watchIdleTimeoutMs: 5_000,

@@ -1,13 +1,13 @@
 // `podgate watcher`: the entry point. Reads flags and environment (the only place that
 // does), builds the collaborators, serves health/metrics and runs until SIGTERM/SIGINT.
 import { hostname } from 'node:os';
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { IdentityStore } from '@podgate/identity';
 import type { DestinationStream, Logger } from 'pino';
 import { systemClock } from './clock.js';
 import { parseWatcherConfig, type WatcherConfig, type WatcherConfigInput } from './config.js';
-import { createPodSource, createStore, loadKubeConfig } from './deps.js';
+import { createPodSource, createStore } from './deps.js';
 import { errorMessage } from './errors.js';
 import { createHttpApp } from './http/app.js';
 import { type HttpServerHandle, listenHttp } from './http/server.js';
@@ -15,6 +15,7 @@ import { createKubeLeaseApi } from './leader/lease-api.js';
 import { runWithLeaderElection } from './leader/supervisor.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { type KubeAccess, loadKubeAccess } from './sources/kube-access.js';
 import { type RunningWatcher, startWatcher } from './watcher.js';
 
 export const WATCHER_HELP = `podgate watcher: list and watch pods, write their identities to the store.
@@ -166,15 +167,19 @@ export async function runWatcherCommand(
   const logger = createLogger(config.logLevel, options.logDestination);
   const stopSignal = options.stopSignal ?? defaultStopSignal();
 
-  let kc: KubeConfig | null = null;
+  let kube: KubeAccess | null = null;
   let store: IdentityStore | null = null;
   let http: HttpServerHandle | null = null;
   try {
     if (!config.podsFile) {
-      kc = loadKubeConfig(
-        config.kubeconfig,
-        !config.kubeconfig && !env.KUBECONFIG && !!env.KUBERNETES_SERVICE_HOST,
-      );
+      // KUBECONFIG may list several files; the first one names the cluster to use.
+      const kubeconfigPath = config.kubeconfig?.split(delimiter).find((p) => p !== '');
+      const host = env.KUBERNETES_SERVICE_HOST;
+      const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+      kube = await loadKubeAccess({
+        kubeconfigPath,
+        inCluster: !kubeconfigPath && host ? { host, port } : undefined,
+      });
     }
     store = await createStore(config, logger);
   } catch (error) {
@@ -192,9 +197,9 @@ export async function runWatcherCommand(
     apiGraceMs: config.apiGraceMs,
   };
   const runOne = (): RunningWatcher =>
-    startWatcher(watcherConfig, { store: store!, source: createPodSource(config, kc, deps), ...deps });
+    startWatcher(watcherConfig, { store: store!, source: createPodSource(config, kube, deps), ...deps });
   const runner = config.leaderElect
-    ? runWithLeaderElection(leaderOptions(config, env), { api: createKubeLeaseApi(kc!), ...deps }, runOne)
+    ? runWithLeaderElection(leaderOptions(config, env), { api: createKubeLeaseApi(kube!), ...deps }, runOne)
     : singleRunner(runOne());
 
   try {

@@ -1,8 +1,6 @@
 // Builds the real collaborators from a parsed configuration: the store, the pod source
 // and the record derivation. Kept apart from the command so `podgate dev` and tests can
 // pick pieces (e.g. a file source with the memory store).
-import { delimiter } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import {
   createRedisIdentityStore,
   derivePodRecord,
@@ -17,6 +15,7 @@ import type { Clock } from './clock.js';
 import type { WatcherConfig } from './config.js';
 import { errorMessage, WatcherError } from './errors.js';
 import type { WatcherMetrics } from './metrics.js';
+import type { KubeAccess } from './sources/kube-access.js';
 import { createKubeApi } from './sources/kube-api.js';
 import { KubernetesPodSource } from './sources/kubernetes.js';
 import { type ParsePodsFile, PodsFileSource } from './sources/pods-file.js';
@@ -32,35 +31,9 @@ export function podsFileParser(annotationPrefixes?: readonly string[]): ParsePod
   return (text, file) => parsePodsYaml(text, file).map(derive);
 }
 
-/**
- * `kubeconfigPath` (flag or KUBECONFIG) if given; else in-cluster when `inCluster` (the
- * service account) ; else ~/.kube/config (KubeConfig.loadFromDefault).
- */
-export function loadKubeConfig(kubeconfigPath: string | undefined, inCluster: boolean): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    // KUBECONFIG may list several files; the first one names the cluster to use.
-    const first = kubeconfigPath?.split(delimiter).find((p) => p !== '');
-    if (first) kc.loadFromFile(first);
-    else if (inCluster) kc.loadFromCluster();
-    else kc.loadFromDefault();
-  } catch (error) {
-    throw new WatcherError('KUBECONFIG_INVALID', `cannot load kubeconfig: ${errorMessage(error)}`, {
-      cause: error,
-    });
-  }
-  if (!kc.getCurrentCluster()) {
-    throw new WatcherError(
-      'KUBECONFIG_INVALID',
-      'no Kubernetes cluster configured (use --kubeconfig or run in-cluster)',
-    );
-  }
-  return kc;
-}
-
 export function createPodSource(
   config: WatcherConfig,
-  kc: KubeConfig | null,
+  access: KubeAccess | null,
   deps: { clock: Clock; logger: Logger; metrics: WatcherMetrics },
 ): PodSource {
   if (config.podsFile) {
@@ -69,9 +42,9 @@ export function createPodSource(
       { path: config.podsFile, pollIntervalMs: config.pollIntervalMs },
     );
   }
-  if (!kc) throw new WatcherError('KUBECONFIG_INVALID', 'no kubeconfig for the Kubernetes API source');
+  if (!access) throw new WatcherError('KUBECONFIG_INVALID', 'no kubeconfig for the Kubernetes API source');
   return new KubernetesPodSource(
-    { api: createKubeApi(kc), derive: recordDeriver(config.annotationPrefixes), ...deps },
+    { api: createKubeApi(access), derive: recordDeriver(config.annotationPrefixes), ...deps },
     {
       namespace: config.namespace,
       labelSelector: config.labelSelector,

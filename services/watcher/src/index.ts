@@ -3,7 +3,7 @@ export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js'
 export { type Clock, systemClock } from './clock.js';
 export { configInput, type RunWatcherOptions, runWatcherCommand, WATCHER_HELP } from './command.js';
 export { parseDuration, parseWatcherConfig, type WatcherConfig, watcherConfigSchema } from './config.js';
-export { createPodSource, createStore, loadKubeConfig, podsFileParser, recordDeriver } from './deps.js';
+export { createPodSource, createStore, podsFileParser, recordDeriver } from './deps.js';
 export { WatcherError, type WatcherErrorCode } from './errors.js';
 export { createHttpApp, type ProbeSource } from './http/app.js';
 export { listenHttp } from './http/server.js';
@@ -11,6 +11,12 @@ export { createKubeLeaseApi, type Lease, type LeaseApi, LeaseConflict } from './
 export { type LeaderOptions, type LeaderRunner, runWithLeaderElection } from './leader/supervisor.js';
 export { createLogger } from './logger.js';
 export { createMetrics, type WatcherMetrics } from './metrics.js';
+export {
+  type KubeAccess,
+  kubeAccessFromKubeConfig,
+  type LoadKubeAccessOptions,
+  loadKubeAccess,
+} from './sources/kube-access.js';
 export { createKubeApi, type KubeApi } from './sources/kube-api.js';
 export { KubernetesPodSource, type KubernetesSourceOptions } from './sources/kubernetes.js';
 export { PodsFileSource, type PodsFileSourceOptions } from './sources/pods-file.js';

@@ -1,7 +1,7 @@
 // coordination.k8s.io/v1 Leases: get, create, replace (optimistic concurrency on
 // metadata.resourceVersion; a conflict is a lost race, not an error).
-import type { KubeConfig } from '@kubernetes/client-node';
 import { WatcherError } from '../errors.js';
+import type { KubeAccess } from '../sources/kube-access.js';
 import { createKubeHttp, readBody, statusError } from '../sources/kube-http.js';
 
 export interface LeaseSpec {
@@ -31,8 +31,8 @@ export interface LeaseApi {
   replace(namespace: string, lease: Lease): Promise<Lease>;
 }
 
-export function createKubeLeaseApi(kc: KubeConfig): LeaseApi {
-  const http = createKubeHttp(kc);
+export function createKubeLeaseApi(access: KubeAccess): LeaseApi {
+  const http = createKubeHttp(access);
   const base = (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
   const call = async (
     method: 'GET' | 'POST' | 'PUT',

@@ -1,10 +1,9 @@
 // The two calls the watcher makes to the Kubernetes API: list pods (one page) and watch
-// pods (a stream of JSON lines). Credentials, TLS and the server address come from
-// @kubernetes/client-node's KubeConfig; the requests themselves are plain node:http(s), so
-// that pages become slim records, bookmarks can be asked for and the caller can
-// abort a silent watch (the library's informer does neither, see FACTS.md).
-import type { KubeConfig } from '@kubernetes/client-node';
+// pods (a stream of JSON lines). Plain node:http(s) requests (see kube-access.ts for the
+// credentials), so that pages become slim records at once, bookmarks can be asked for and
+// a silent watch can be aborted (client-node's informer does neither, see FACTS.md).
 import { WatcherError } from '../errors.js';
+import type { KubeAccess } from './kube-access.js';
 import { createKubeHttp, networkError, readBody, statusError } from './kube-http.js';
 
 export interface PodQuery {
@@ -42,8 +41,8 @@ export interface KubeApi {
   ): Promise<void>;
 }
 
-export function createKubeApi(kc: KubeConfig): KubeApi {
-  const http = createKubeHttp(kc);
+export function createKubeApi(access: KubeAccess): KubeApi {
+  const http = createKubeHttp(access);
   const open = (path: string, params: URLSearchParams, signal: AbortSignal) =>
     http.request('GET', path, params, undefined, signal);
 
@@ -81,6 +80,8 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
       if (res.statusCode !== 200) throw statusError(res.statusCode ?? 0, await readBody(res));
       handlers.onOpen();
       await new Promise<void>((resolve, reject) => {
+        if (res.destroyed && !res.complete)
+          return reject(new WatcherError('API_NETWORK', 'watch connection dropped'));
         let buffered = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

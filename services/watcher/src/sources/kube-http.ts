@@ -1,9 +1,10 @@
-// One HTTP request to the API server with the kubeconfig's credentials and TLS settings
-// (@kubernetes/client-node's KubeConfig.applyToFetchOptions), over plain node:http(s).
-import http from 'node:http';
-import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+// One HTTP request to the API server with the credentials and TLS settings of a
+// KubeAccess, over plain node:http(s).
+import type http from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { WatcherError } from '../errors.js';
+import type { KubeAccess } from './kube-access.js';
 
 export interface KubeHttp {
   request(
@@ -15,27 +16,38 @@ export interface KubeHttp {
   ): Promise<http.IncomingMessage>;
 }
 
-export function createKubeHttp(kc: KubeConfig): KubeHttp {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new WatcherError('KUBECONFIG_INVALID', 'kubeconfig has no current cluster');
-  const server = cluster.server.replace(/\/+$/, '');
+export function createKubeHttp(access: KubeAccess): KubeHttp {
   return {
     async request(method, path, params, body, signal) {
-      // Per request: token files and exec plugins may rotate credentials.
-      const options = await kc.applyToFetchOptions({});
-      const headers: Record<string, string> = { accept: 'application/json' };
-      // node-fetch Headers: iterate, whatever the declared union type says.
-      const given = options.headers as unknown as { forEach(fn: (value: string, key: string) => void): void };
-      given?.forEach((value, key) => {
-        headers[key] = value;
-      });
+      const options = await access.requestOptions();
+      const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
       const payload = body === undefined ? undefined : JSON.stringify(body);
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      const url = new URL(`${server}${path}${params ? `?${params}` : ''}`);
-      const send = url.protocol === 'https:' ? https.request : http.request;
+      const url = new URL(`${access.server}${path}${params ? `?${params}` : ''}`);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      if (signal?.aborted) throw new WatcherError('API_NETWORK', 'request aborted');
       return new Promise<http.IncomingMessage>((resolve, reject) => {
-        const req = send(url, { method, headers, agent: options.agent as http.Agent, signal }, resolve);
-        req.on('error', (error) => reject(networkError(error)));
+        // Not http.request's own `signal` option: its AbortError can surface unhandled
+        // when the abort comes from inside a 'data' handler of the response.
+        const req = send(url, { method, headers, agent: options.agent }, (res) => {
+          // Callers attach their listeners a tick later; an abort in between must not
+          // surface as an unhandled 'error' (they check res.destroyed instead).
+          res.on('error', () => {});
+          res.once('close', () => signal?.removeEventListener('abort', abort));
+          resolve(res);
+        });
+        // destroy() without an error: with one, a keep-alive socket already handed back
+        // to the agent would emit it with nobody listening. Readers of a cut-off
+        // response see 'close' without 'end'.
+        const abort = () => {
+          reject(new WatcherError('API_NETWORK', 'request aborted'));
+          req.destroy();
+        };
+        signal?.addEventListener('abort', abort, { once: true });
+        req.on('error', (error) => {
+          signal?.removeEventListener('abort', abort);
+          reject(networkError(error));
+        });
         req.end(payload);
       });
     },
@@ -44,10 +56,15 @@ export function createKubeHttp(kc: KubeConfig): KubeHttp {
 
 export function readBody(res: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (res.destroyed && !res.complete)
+      return reject(new WatcherError('API_NETWORK', 'connection closed early'));
     const chunks: Buffer[] = [];
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', (error) => reject(networkError(error)));
+    res.on('close', () => {
+      if (!res.complete) reject(new WatcherError('API_NETWORK', 'connection closed before the reply ended'));
+    });
   });
 }
 

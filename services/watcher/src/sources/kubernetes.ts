@@ -104,7 +104,10 @@ export class KubernetesPodSource implements PodSource {
           resourceVersion = null;
           if (++failures > 1) {
             logger.warn({ failures }, 'repeated 410 Gone while listing; backing off');
-            await clock.sleep(backoffDelay(failures - 1, this.options.backoff, clock.random), this.stopping.signal);
+            await clock.sleep(
+              backoffDelay(failures - 1, this.options.backoff, clock.random),
+              this.stopping.signal,
+            );
           }
           continue;
         }
