@@ -2,7 +2,7 @@ export * from './claim.js';
 export { assertClusterName } from './cluster-name.js';
 export { type DeriveOptions, derivePodRecord, truncateUtf8 } from './derive.js';
 export { IdentityError, type IdentityErrorCode } from './errors.js';
-export { normalizeIp, tryNormalizeIp } from './ip.js';
+export { canonicalIps, normalizeIp, tryNormalizeIp } from './ip.js';
 export * from './limits.js';
 export { MemoryIdentityStore, type MemoryIdentityStoreOptions } from './memory-store.js';
 export * from './model.js';

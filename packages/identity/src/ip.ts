@@ -106,3 +106,13 @@ function formatIpv6(groups: number[]): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
+
+/** The canonical forms of `ips`, deduplicated, in order; unparseable entries are dropped. */
+export function canonicalIps(ips: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const ip of ips) {
+    const canonical = tryNormalizeIp(ip);
+    if (canonical !== null && !out.includes(canonical)) out.push(canonical);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // store, including resourceVersion ordering, tombstones and heartbeat freshness.
 import { type ClaimEntry, claimFromRecord, type StoredClaim } from './claim.js';
 import { assertClusterName } from './cluster-name.js';
-import { tryNormalizeIp } from './ip.js';
+import { canonicalIps, tryNormalizeIp } from './ip.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { notFound, resolveClaims } from './resolve.js';
 import { compareResourceVersions, maxResourceVersion } from './resource-version.js';
@@ -134,13 +134,4 @@ export class MemoryIdentityStore implements IdentityStore {
     if (byUid!.size === 0) byCluster!.delete(cluster);
     if (byCluster!.size === 0) this.claims.delete(ip);
   }
-}
-
-function canonicalIps(ips: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const ip of ips) {
-    const canonical = tryNormalizeIp(ip);
-    if (canonical !== null && !out.includes(canonical)) out.push(canonical);
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import { type ClaimEntry, claimField, decodeClaim, encodeClaim, splitClaimField 
 import { assertClusterName } from './cluster-name.js';
 import { IdentityError } from './errors.js';
 import { FreshnessTracker } from './freshness.js';
-import { tryNormalizeIp } from './ip.js';
+import { canonicalIps, tryNormalizeIp } from './ip.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { ReadConnection, type ReadError } from './redis-read/connection.js';
 import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
@@ -429,15 +429,6 @@ function podEntryIps(entry: unknown): string[] {
   } catch {
     return [];
   }
-}
-
-function canonicalIps(ips: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const ip of ips) {
-    const canonical = tryNormalizeIp(ip);
-    if (canonical !== null && !out.includes(canonical)) out.push(canonical);
-  }
-  return out;
 }
 
 async function forEachLimit<T>(
