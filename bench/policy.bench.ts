@@ -4,36 +4,20 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPolicyFiles, type PodVars, type TcpConnectInput } from '@podgate/policy';
+import { conn, missing, pod } from '../packages/policy/src/test-support.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seedDir = join(root, 'examples/seed');
 
-const base: PodVars = {
-  id: '0b6f3e2a-1111-4222-8333-944455556666',
-  name: 'worker-a',
-  namespace: 'payments',
-  annotations: { 'k8s.ngrok.com/environment': 'production' },
-  cluster: 'east',
-  errorCode: '',
-  errorMessage: '',
-};
+// The same identities as the package's tests.
 const identities: Record<string, PodVars> = {
-  'allowed pod': base,
-  'other namespace': {
-    ...base,
+  'allowed pod': pod(),
+  'other namespace': pod({
     namespace: 'other',
     name: 'worker-c',
     annotations: { 'k8s.ngrok.com/environment': 'staging' },
-  },
-  'no identity (28001)': {
-    id: '',
-    name: '',
-    namespace: '',
-    annotations: {},
-    cluster: '',
-    errorCode: 'ERR_NGROK_28001',
-    errorMessage: 'Failed to retrieve pod identity metadata',
-  },
+  }),
+  'no identity (28001)': missing,
 };
 
 const BATCH = 1000;
@@ -61,17 +45,8 @@ for (const file of readdirSync(seedDir)
   if (!result.ok) throw new Error(`${file} does not load: ${result.errors.map((e) => e.message).join('; ')}`);
   const evaluate =
     result.config.endpoints[0]?.evaluateTcpConnect ?? result.config.policies[0]!.evaluateTcpConnect;
-  for (const [who, pod] of Object.entries(identities)) {
-    const input: TcpConnectInput = {
-      conn: {
-        clientIp: '10.0.0.5',
-        clientPort: 40000,
-        serverIp: '10.0.0.1',
-        serverPort: 80,
-        startedAt: new Date(),
-      },
-      pod,
-    };
+  for (const [who, identity] of Object.entries(identities)) {
+    const input: TcpConnectInput = { conn, pod: identity };
     const decision = evaluate(input);
     const ns = measure(evaluate, input);
     worst = Math.max(worst, ns);
