@@ -127,3 +127,17 @@ it('a leader that cannot renew stops before the lease can be taken; leadership r
   await waitFor('someone leads again', () => a.leading || b.leading, 5_000);
   expect(splitBrain()).toBe(false);
 });
+
+it('a leader whose API hangs (no answer at all) steps down within the renew deadline', async () => {
+  const a = replica('a');
+  const leader = await waitFor('a leads', () => a.leading);
+  await a.watcher()!.ready;
+  const hungAt = Date.now();
+  api.setHung(true);
+  await waitFor('leader steps down', () => !a.leading, 3_000);
+  // Renew deadline 500 ms, one round bounded at 250 ms, renew interval 50 ms.
+  expect(Date.now() - hungAt).toBeLessThan(1_000);
+  expect(leader).toBe(true);
+  api.setHung(false);
+  await waitFor('leads again', () => a.leading, 5_000);
+});

@@ -82,6 +82,8 @@ export interface FakeK8sApi {
   compactHistory(): void;
   /** Down: every request gets 503 and open watches are dropped. */
   setDown(down: boolean): void;
+  /** Hung: requests are accepted and never answered (until unhung, then dropped). */
+  setHung(hung: boolean): void;
   /** Sends a BOOKMARK with the current version to every watch that asked for them. */
   sendBookmarks(): void;
   /** List requests wait (unanswered) until the returned function is called. */
@@ -134,6 +136,8 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
   let compactedAt = 0;
   let rv = 1000;
   let down = false;
+  let hung = false;
+  const held = new Set<ServerResponse>();
   let listGate: Promise<void> | null = null;
   const counts = { list: 0, watch: 0, lease: 0, unauthorized: 0 };
 
@@ -235,6 +239,13 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
     compactHistory() {
       history = [];
       compactedAt = rv;
+    },
+    setHung(value) {
+      hung = value;
+      if (!value) {
+        for (const res of held) res.socket?.destroy();
+        held.clear();
+      }
     },
     setDown(value) {
       down = value;
@@ -457,6 +468,10 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (down) return status(res, 503, 'ServiceUnavailable', 'the fake API server is down');
+    if (hung) {
+      held.add(res);
+      return;
+    }
     if (req.headers.authorization !== `Bearer ${token}`) {
       counts.unauthorized++;
       return status(res, 401, 'Unauthorized', 'Unauthorized');

@@ -24,23 +24,27 @@ export class LeaseElector {
   ) {}
 
   /** True when we hold the lease after this round. Throws only on API failures. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  async tryAcquireOrRenew(signal?: AbortSignal): Promise<boolean> {
     const { namespace, name, identity } = this.options;
     const now = this.clock.now();
-    const current = await this.api.get(namespace, name);
+    const current = await this.api.get(namespace, name, signal);
     const durationSeconds = Math.ceil(this.options.leaseDurationMs / 1000);
     if (current === null) {
       try {
-        const created = await this.api.create(namespace, {
-          metadata: { name },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds: durationSeconds,
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: 0,
+        const created = await this.api.create(
+          namespace,
+          {
+            metadata: { name },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
           },
-        });
+          signal,
+        );
         this.observe(created, now);
         return true;
       } catch (error) {
@@ -55,16 +59,20 @@ export class LeaseElector {
     if (heldBySomeoneElse && this.observed!.at + theirDurationMs > now) return false;
     const transitions = current.spec.leaseTransitions ?? 0;
     try {
-      const updated = await this.api.replace(namespace, {
-        metadata: { ...current.metadata, name },
-        spec: {
-          holderIdentity: identity,
-          leaseDurationSeconds: durationSeconds,
-          acquireTime: holder === identity ? (current.spec.acquireTime ?? microTime(now)) : microTime(now),
-          renewTime: microTime(now),
-          leaseTransitions: holder === identity ? transitions : transitions + 1,
+      const updated = await this.api.replace(
+        namespace,
+        {
+          metadata: { ...current.metadata, name },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: durationSeconds,
+            acquireTime: holder === identity ? (current.spec.acquireTime ?? microTime(now)) : microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: holder === identity ? transitions : transitions + 1,
+          },
         },
-      });
+        signal,
+      );
       this.observe(updated, now);
       return true;
     } catch (error) {

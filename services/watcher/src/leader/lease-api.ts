@@ -23,12 +23,13 @@ export class LeaseConflict extends Error {
   override name = 'LeaseConflict';
 }
 
+/** Every call takes an abort signal: a hung API must not keep a leader from stepping down. */
 export interface LeaseApi {
-  get(namespace: string, name: string): Promise<Lease | null>;
+  get(namespace: string, name: string, signal?: AbortSignal): Promise<Lease | null>;
   /** Throws LeaseConflict when it exists already. */
-  create(namespace: string, lease: Lease): Promise<Lease>;
+  create(namespace: string, lease: Lease, signal?: AbortSignal): Promise<Lease>;
   /** Throws LeaseConflict when `lease.metadata.resourceVersion` is not the current one. */
-  replace(namespace: string, lease: Lease): Promise<Lease>;
+  replace(namespace: string, lease: Lease, signal?: AbortSignal): Promise<Lease>;
 }
 
 export function createKubeLeaseApi(access: KubeAccess): LeaseApi {
@@ -37,9 +38,10 @@ export function createKubeLeaseApi(access: KubeAccess): LeaseApi {
   const call = async (
     method: 'GET' | 'POST' | 'PUT',
     path: string,
-    body?: unknown,
+    body: unknown,
+    signal: AbortSignal | undefined,
   ): Promise<Lease | null> => {
-    const res = await http.request(method, path, null, body);
+    const res = await http.request(method, path, null, body, signal);
     const text = await readBody(res);
     if (res.statusCode === 404 && method === 'GET') return null;
     if (res.statusCode === 409) throw new LeaseConflict(text.slice(0, 200));
@@ -57,9 +59,14 @@ export function createKubeLeaseApi(access: KubeAccess): LeaseApi {
     metadata: { ...lease.metadata, namespace: ns },
   });
   return {
-    get: (ns, name) => call('GET', `${base(ns)}/${encodeURIComponent(name)}`),
-    create: async (ns, lease) => (await call('POST', base(ns), withKind(ns, lease)))!,
-    replace: async (ns, lease) =>
-      (await call('PUT', `${base(ns)}/${encodeURIComponent(lease.metadata.name)}`, withKind(ns, lease)))!,
+    get: (ns, name, signal) => call('GET', `${base(ns)}/${encodeURIComponent(name)}`, undefined, signal),
+    create: async (ns, lease, signal) => (await call('POST', base(ns), withKind(ns, lease), signal))!,
+    replace: async (ns, lease, signal) =>
+      (await call(
+        'PUT',
+        `${base(ns)}/${encodeURIComponent(lease.metadata.name)}`,
+        withKind(ns, lease),
+        signal,
+      ))!,
   };
 }

@@ -54,7 +54,9 @@ export function runWithLeaderElection(
     while (!stopping.signal.aborted) {
       let held = false;
       try {
-        held = await elector.tryAcquireOrRenew();
+        // Bounded: a hung API server must not keep us from checking the renew deadline.
+        const timeout = AbortSignal.timeout(Math.max(50, Math.min(5_000, options.renewDeadlineMs / 2)));
+        held = await elector.tryAcquireOrRenew(timeout);
         lastAttemptOk = true;
         lastError = null;
       } catch (error) {

@@ -14,6 +14,8 @@ import type { WatcherMetrics } from '../metrics.js';
 import type { KubeApi, PodQuery, WatchEvent } from './kube-api.js';
 import type { DerivePodRecord, PodSink, PodSource, SourceHealth } from './types.js';
 
+const LIST_PAGE_TIMEOUT_MS = 60_000;
+
 export interface KubernetesSourceOptions extends PodQuery {
   pageSize: number;
   watchIdleTimeoutMs: number;
@@ -138,7 +140,8 @@ export class KubernetesPodSource implements PodSource {
           limit: this.options.pageSize,
           ...(continueToken === undefined ? {} : { continueToken }),
         },
-        this.stopping.signal,
+        // A list that never answers must fail (and be retried), not hang the source.
+        AbortSignal.any([this.stopping.signal, AbortSignal.timeout(LIST_PAGE_TIMEOUT_MS)]),
       );
       this.contact();
       // Every page of one paginated list reports the snapshot's version; keep the first.
