@@ -10,7 +10,7 @@ import { runWatcherCommand } from '@podgate/watcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { owner, waitFor } from '../services/watcher/src/test-helpers.js';
 import { podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
-import { type RedisServer, startRedis } from './support/redis.js';
+import { type RedisServer, startRedis, startRedisCluster } from './support/redis.js';
 
 let dir: string;
 let redis: RedisServer;
@@ -130,6 +130,38 @@ describe('runWatcherCommand', () => {
     } finally {
       await reader.close();
       await api.close();
+    }
+  });
+});
+
+describe('runWatcherCommand on Redis Cluster', () => {
+  it('--redis-cluster seeds: identities land on the cluster', async () => {
+    const cluster = await startRedisCluster();
+    const file = join(dir, 'cluster-pods.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: n, uid: u1, resourceVersion: "5"}\nstatus: {phase: Running, podIP: 10.3.2.1}\n',
+    );
+    const seeds = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+    const cmd = run([
+      '--cluster',
+      'rc',
+      '--pods-file',
+      file,
+      '--listen',
+      '127.0.0.1:0',
+      '--redis-cluster',
+      seeds,
+    ]);
+    const reader = await createRedisIdentityStore({ clusterNodes: cluster.nodes, freshnessRefreshMs: 50 });
+    try {
+      await waitFor('ready', async () => (await cmd.get('/readyz')).status === 200, 15_000);
+      await waitFor('identity in the cluster', async () => (await owner(reader, '10.3.2.1', 'rc')) === 'n/a');
+      cmd.stop();
+      expect(await cmd.exit).toBe(0);
+    } finally {
+      await reader.close();
+      await cluster.stop();
     }
   });
 });

@@ -161,7 +161,13 @@ export class StoreWriter {
       this.lastReconcileAt = done;
       metrics.lastSync.set(done / 1000);
       logger.info(
-        { pods: records.length, claimed: stats.claimed, removed: stats.removed, ms: done - started, since },
+        {
+          records: records.length,
+          claimed: stats.claimed,
+          removed: stats.removed,
+          ms: done - started,
+          since,
+        },
         'store reconciled with complete listing',
       );
       this.synced = true;
