@@ -16,7 +16,7 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
 import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
-import { type RedisServer, startRedis } from './support/redis.js';
+import { type RedisServer, redisCli, startRedis } from './support/redis.js';
 
 let dir: string;
 let redis: RedisServer;
@@ -96,6 +96,42 @@ it('converges the store after Redis comes back, losing no change made meanwhile'
     const errors =
       (await metrics.registry.getSingleMetric('podgate_watcher_store_errors_total')?.get())?.values ?? [];
     expect(errors.reduce((sum, v) => sum + v.value, 0)).toBeGreaterThan(0);
+  } finally {
+    await watcher.stop();
+  }
+});
+
+it('a store that lost everything silently (FLUSHALL on our own server) is repaired by the periodic resync', async () => {
+  api.addPod(podObject({ name: 'r1', namespace: 'resync', ip: '10.1.1.1' }));
+  const kube = await loadKubeAccess({ kubeconfigPath: api.writeKubeconfig(join(dir, 'kubeconfig-2')) });
+  const { logger } = memoryLogger();
+  const metrics = createMetrics();
+  const source = new KubernetesPodSource(
+    { api: createKubeApi(kube), derive: recordDeriver(), clock: systemClock, logger, metrics },
+    {
+      pageSize: 100,
+      watchIdleTimeoutMs: 5_000,
+      watchTimeoutSeconds: 60,
+      backoff: { baseMs: 20, capMs: 200 },
+    },
+  );
+  const watcher = startWatcher(
+    {
+      cluster: 'c2',
+      heartbeatIntervalMs: 100,
+      heartbeatTtlMs: 1_000,
+      apiGraceMs: 1_000,
+      resyncIntervalMs: 300,
+    },
+    { store: writerStore, source, logger, metrics },
+  );
+  try {
+    await watcher.ready;
+    const who = (ip: string) => owner(readerStore, ip, 'c2');
+    await waitFor('claimed', async () => (await who('10.1.1.1')) === 'resync/r1');
+    expect(await redisCli(redis.port, ['FLUSHALL'])).toBe('OK');
+    await waitFor('lost', async () => (await who('10.1.1.1')) !== 'resync/r1');
+    await waitFor('repaired by the resync', async () => (await who('10.1.1.1')) === 'resync/r1', 5_000);
   } finally {
     await watcher.stop();
   }

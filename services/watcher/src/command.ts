@@ -45,6 +45,8 @@ Identity of this cluster in the store:
   --api-grace DUR             how long the API may be unreachable before the heartbeat
                               stops and readers see the cluster as stale (default 30s)
   --watch-idle-timeout DUR    restart a watch that sent nothing for this long (default 2m)
+  --resync-interval DUR       rewrite every claim from memory this often, repairing a store
+                              that lost data silently (default 10m; 0 = never)
 
 Replicas:
   --leader-elect              run as one of several replicas: only the holder of a
@@ -75,6 +77,7 @@ const FLAGS = {
   'heartbeat-interval': { type: 'string' },
   'heartbeat-ttl': { type: 'string' },
   'api-grace': { type: 'string' },
+  'resync-interval': { type: 'string' },
   'watch-idle-timeout': { type: 'string' },
   'leader-elect': { type: 'boolean' },
   'lease-name': { type: 'string' },
@@ -116,6 +119,7 @@ export function configInput(
     heartbeatIntervalMs: str('heartbeat-interval'),
     heartbeatTtlMs: str('heartbeat-ttl'),
     apiGraceMs: str('api-grace'),
+    resyncIntervalMs: str('resync-interval'),
     watchIdleTimeoutMs: str('watch-idle-timeout'),
     pollIntervalMs: str('poll-interval'),
     leaderElect: values['leader-elect'] === true,
@@ -195,6 +199,7 @@ export async function runWatcherCommand(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTtlMs: config.heartbeatTtlMs,
     apiGraceMs: config.apiGraceMs,
+    resyncIntervalMs: config.resyncIntervalMs,
   };
   const runOne = (): RunningWatcher =>
     startWatcher(watcherConfig, { store: store!, source: createPodSource(config, kube, deps), ...deps });

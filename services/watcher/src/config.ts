@@ -76,6 +76,7 @@ export const watcherConfigSchema = z
     heartbeatTtlMs: duration('--heartbeat-ttl', 500).prefault('30s'),
     watchIdleTimeoutMs: duration('--watch-idle-timeout', 100).prefault('2m'),
     apiGraceMs: duration('--api-grace', 0).prefault('30s'),
+    resyncIntervalMs: duration('--resync-interval', 0).prefault('10m'),
     pollIntervalMs: duration('--poll-interval', 50).prefault('2s'),
     leaderElect: z.boolean().default(false),
     leaseName: z.string().min(1).default('podgate-watcher'),

@@ -24,6 +24,11 @@ export interface StartWatcherConfig {
   storeBackoff?: BackoffPolicy;
   /** How long stop() waits for pending writes. */
   flushTimeoutMs?: number;
+  /**
+   * Reconcile the store from the in-memory view this often (0 = never): repairs what the
+   * store lost without a failed command being seen (a Redis restarted empty, a FLUSHALL).
+   */
+  resyncIntervalMs?: number;
 }
 
 export interface WatcherDeps {
@@ -143,6 +148,18 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     }
   })();
 
+  const resyncLoop = (async () => {
+    const interval = config.resyncIntervalMs ?? 0;
+    if (interval <= 0) return;
+    while (!stopping.signal.aborted) {
+      await clock.sleep(interval, stopping.signal);
+      if (!stopping.signal.aborted && writer.initialSyncDone && !writer.reconcilePending) {
+        logger.debug('periodic resync from the in-memory view');
+        writer.requestReconcile(clock.now());
+      }
+    }
+  })();
+
   const advance = (version: string) => {
     if (viewVersion !== undefined) viewVersion = newest(viewVersion, version);
   };
@@ -208,6 +225,7 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     stopped = true;
     stopping.abort();
     await heartbeatLoop;
+    await resyncLoop;
     await beating;
     heartbeating = false;
     metrics.leader.set(0);
