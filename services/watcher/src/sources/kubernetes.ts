@@ -42,6 +42,8 @@ export class KubernetesPodSource implements PodSource {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly state: SourceHealth = { lastContactAt: null, failingSince: null, lastError: null };
+  /** A watch that worked for a while and then dropped starts its backoff afresh. */
+  private contactSinceFailure = false;
 
   constructor(
     private readonly deps: KubernetesSourceDeps,
@@ -62,6 +64,7 @@ export class KubernetesPodSource implements PodSource {
   }
 
   private contact(): void {
+    this.contactSinceFailure = true;
     this.state.lastContactAt = this.deps.clock.now();
     this.state.failingSince = null;
     this.state.lastError = null;
@@ -71,11 +74,13 @@ export class KubernetesPodSource implements PodSource {
     const { clock, logger, metrics } = this.deps;
     let resourceVersion: string | null = null;
     let failures = 0;
+    let goneStreak = 0;
     while (!this.stopping.signal.aborted) {
       try {
         if (resourceVersion === null) {
           resourceVersion = await this.list(sink);
           failures = 0;
+          goneStreak = 0;
         }
         const end = await this.watch(resourceVersion, sink);
         if (end.kind === 'gone') {
@@ -88,7 +93,7 @@ export class KubernetesPodSource implements PodSource {
         metrics.watchRestarts.inc({ reason: end.kind });
         if (end.kind === 'idle') {
           // Not an error, but a server that keeps going silent must not be hammered.
-          failures++;
+          failures = this.freshFailureCount(failures) + 1;
           logger.warn(
             { idleMs: this.options.watchIdleTimeoutMs },
             'watch silent for too long; restarting it',
@@ -104,16 +109,16 @@ export class KubernetesPodSource implements PodSource {
           // once the first time, with backoff if it keeps happening.
           metrics.watchRestarts.inc({ reason: 'gone' });
           resourceVersion = null;
-          if (++failures > 1) {
-            logger.warn({ failures }, 'repeated 410 Gone while listing; backing off');
+          if (++goneStreak > 1) {
+            logger.warn({ goneStreak }, 'repeated 410 Gone while listing; backing off');
             await clock.sleep(
-              backoffDelay(failures - 1, this.options.backoff, clock.random),
+              backoffDelay(goneStreak - 1, this.options.backoff, clock.random),
               this.stopping.signal,
             );
           }
           continue;
         }
-        failures++;
+        failures = this.freshFailureCount(failures) + 1;
         this.state.failingSince ??= clock.now();
         this.state.lastError = errorMessage(error);
         metrics.watchRestarts.inc({ reason: 'error' });
@@ -123,6 +128,12 @@ export class KubernetesPodSource implements PodSource {
         await clock.sleep(delay, this.stopping.signal);
       }
     }
+  }
+
+  private freshFailureCount(failures: number): number {
+    const reset = this.contactSinceFailure;
+    this.contactSinceFailure = false;
+    return reset ? 0 : failures;
   }
 
   /** Lists every page; returns the listing's resourceVersion after handing it to the sink. */
