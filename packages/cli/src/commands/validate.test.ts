@@ -83,7 +83,9 @@ describe('podgate validate', () => {
     const files = (await readdir(seedDir)).filter((f) => f.endsWith('.yaml')).map((f) => join(seedDir, f));
     const together = captureIo();
     expect(await main(['validate', ...files], together.io)).toBe(1);
-    expect(together.captured.stderr).toMatch(/error: url http:\/\/example-service\.my-namespace is also used by/);
+    expect(together.captured.stderr).toMatch(
+      /error: url http:\/\/example-service\.my-namespace is also used by/,
+    );
     const each = captureIo();
     expect(await main(['validate', '--each', ...files], each.io)).toBe(0);
     expect(each.captured.stdout.trim().split('\n')).toHaveLength(files.length);
