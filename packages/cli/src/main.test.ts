@@ -29,6 +29,26 @@ describe('podgate', () => {
     expect(captured.stderr).toMatch(/podgate validate: .*--frob/);
   });
 
+  it('reports an unreachable store in one line, without a stack, and exits 1', async () => {
+    const { io, captured } = captureIo();
+    const config = new URL('../../../examples/podgate.yaml', import.meta.url).pathname;
+    const args = [
+      'eval',
+      '--config',
+      config,
+      '--client-ip',
+      '127.0.0.2',
+      '--endpoint',
+      'tcp://ledger.payments:5432',
+    ];
+    expect(await main([...args, '--redis', 'redis://user:secret@127.0.0.1:1'], io)).toBe(1);
+    expect(captured.stderr).toMatch(
+      /^podgate eval: --redis redis:\/\/\*\*\*@127\.0\.0\.1:1: cannot connect to Redis/,
+    );
+    expect(captured.stderr).not.toContain('secret');
+    expect(captured.stderr).not.toContain('    at ');
+  });
+
   it('says plainly that a planned subcommand is not built', async () => {
     const { io, captured } = captureIo();
     expect(await main(['proxy'], io)).toBe(2);

@@ -52,6 +52,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.err(`podgate ${name}: ${error.message}\nRun 'podgate ${name} --help' for usage.`);
       return EXIT.usage;
     }
-    throw error;
+    // Anything else is still reported as one line a user can act on; the stack only on request.
+    io.err(`podgate ${name}: ${(error as Error)?.message ?? String(error)}`);
+    if (io.env.PODGATE_DEBUG) io.err(String((error as Error)?.stack ?? error));
+    return EXIT.invalid;
   }
 }

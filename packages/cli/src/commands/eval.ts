@@ -91,7 +91,13 @@ export const evalCommand: Command = {
       if (!result) return EXIT.invalid;
       lookup = result;
     } else {
-      const store = await createRedisIdentityStore({ url: redisUrl, keyPrefix: values['key-prefix'] });
+      let store: IdentityStore;
+      try {
+        store = await createRedisIdentityStore({ url: redisUrl, keyPrefix: values['key-prefix'] });
+      } catch (error) {
+        io.err(`podgate eval: --redis ${redactUrl(redisUrl!)}: ${(error as Error).message}`);
+        return EXIT.invalid;
+      }
       try {
         lookup = await store.lookup(clientIp, clusters);
       } finally {
@@ -214,4 +220,9 @@ export function renderDecision(
 /** CEL integers are BigInt; JSON has no such type. */
 function jsonSafe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? Number(value) : value;
+}
+
+/** Credentials never reach logs or terminals. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
