@@ -5,8 +5,8 @@ import { assertClusterName } from './cluster-name.js';
 import { canonicalIps, tryNormalizeIp } from './ip.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { notFound, resolveClaims } from './resolve.js';
-import { compareResourceVersions, maxResourceVersion } from './resource-version.js';
-import type { IdentityStore, ReconcileStats } from './store.js';
+import { compareResourceVersions } from './resource-version.js';
+import { type IdentityStore, type ReconcileOptions, type ReconcileStats, reconcileBound } from './store.js';
 
 interface PodEntry {
   resourceVersion: string;
@@ -54,12 +54,16 @@ export class MemoryIdentityStore implements IdentityStore {
     for (const ip of previous?.ips ?? []) this.deleteClaim(ip, cluster, uid, resourceVersion);
   }
 
-  async reconcile(cluster: string, records: PodRecord[]): Promise<ReconcileStats> {
+  async reconcile(
+    cluster: string,
+    records: PodRecord[],
+    options: ReconcileOptions = {},
+  ): Promise<ReconcileStats> {
     assertClusterName(cluster);
     for (const record of records) await this.claim(cluster, record);
     const listed = new Map(records.map((r) => [r.uid, new Set(canonicalIps(r.ips))]));
-    // Entries newer than everything listed were written after the listing: keep them.
-    const bound = maxResourceVersion(records.map((r) => r.resourceVersion));
+    // Entries newer than the listing were written by events after it: keep them.
+    const bound = reconcileBound(records, options.listingVersion);
     const pods = this.pods.get(cluster);
     for (const [uid, entry] of pods ?? []) {
       if (!listed.has(uid) && !isOlder(bound, entry.resourceVersion)) pods!.delete(uid);

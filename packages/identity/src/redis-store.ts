@@ -15,8 +15,7 @@ import { ReadConnection, type ReadError } from './redis-read/connection.js';
 import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
 import { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
 import { notFound, resolveClaims } from './resolve.js';
-import { maxResourceVersion } from './resource-version.js';
-import type { IdentityStore, ReconcileStats } from './store.js';
+import { type IdentityStore, type ReconcileOptions, type ReconcileStats, reconcileBound } from './store.js';
 
 export interface RedisIdentityStoreOptions {
   /** `redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2` (see redis-url.ts). */
@@ -261,12 +260,16 @@ export class RedisIdentityStore implements IdentityStore {
     );
   }
 
-  async reconcile(cluster: string, records: PodRecord[]): Promise<ReconcileStats> {
+  async reconcile(
+    cluster: string,
+    records: PodRecord[],
+    options: ReconcileOptions = {},
+  ): Promise<ReconcileStats> {
     assertClusterName(cluster);
     await forEachLimit(records, WRITE_CONCURRENCY, (r) => this.claim(cluster, r));
     const listed = new Map(records.map((r) => [r.uid, new Set(canonicalIps(r.ips))]));
-    // Entries newer than everything listed were written after the listing: keep them.
-    const bound = maxResourceVersion(records.map((r) => r.resourceVersion));
+    // Entries newer than the listing were written by events after it: keep them.
+    const bound = reconcileBound(records, options.listingVersion);
 
     await this.scan('hscan', this.podsKey(cluster), async (items) => {
       const uids = items.filter((_, i) => i % 2 === 0).filter((uid) => !listed.has(uid));

@@ -274,6 +274,37 @@ export function describeStoreContract(name: string, backend: () => StoreBackend)
       expect(await who(store, '10.0.0.9')).toBe('<not_found>');
     });
 
+    it('reconcile given the listing version removes the newest pod deleted before the listing', async () => {
+      const { store } = await fresh();
+      await store.claim('a', record('stays', ['10.0.0.1'], '40'));
+      // The newest object; deleted at 47 while no watcher ran. The listing is at 50.
+      await store.claim('a', record('deleted', ['10.0.0.2', 'fd00::2'], '45'));
+      // Written by an event after the listing.
+      await store.claim('a', record('late', ['10.0.0.3'], '60'));
+      const listing = [record('stays', ['10.0.0.1'], '40')];
+      // Without a (decimal) listing version the bound is the newest listed record (40).
+      expect(await store.reconcile('a', listing)).toEqual({ claimed: 1, removed: 0 });
+      expect(await store.reconcile('a', listing, { listingVersion: 'opaque' })).toEqual({
+        claimed: 1,
+        removed: 0,
+      });
+      expect(await who(store, '10.0.0.2')).toBe('deleted');
+      expect(await store.reconcile('a', listing, { listingVersion: '50' })).toEqual({
+        claimed: 1,
+        removed: 2,
+      });
+      expect(await who(store, '10.0.0.2')).toBe('<not_found>');
+      expect(await who(store, 'fd00::2')).toBe('<not_found>');
+      expect(await who(store, '10.0.0.3')).toBe('late');
+      expect(await who(store, '10.0.0.1')).toBe('stays');
+      // A later listing that lacks `late` removes it.
+      expect(await store.reconcile('a', listing, { listingVersion: '70' })).toEqual({
+        claimed: 1,
+        removed: 1,
+      });
+      expect(await who(store, '10.0.0.3')).toBe('<not_found>');
+    });
+
     it('claims of a cluster that never heartbeated, or stopped, do not count', async () => {
       const { store } = await fresh([]);
       await store.claim('a', record('u1', ['10.0.0.1'], '5'));

@@ -2,6 +2,7 @@
 // Implementations: RedisIdentityStore (single node and Redis Cluster), MemoryIdentityStore.
 // All must pass the same contract suite (store.contract.ts).
 import type { LookupResult, PodRecord } from './model.js';
+import { maxResourceVersion } from './resource-version.js';
 
 export interface IdentityWriter {
   /**
@@ -18,10 +19,31 @@ export interface IdentityWriter {
    * After a complete listing: make the cluster's claims equal to `records` — claim each,
    * and remove every claim of a pod the listing does not contain. Call only with a
    * complete listing; a partial one would remove valid claims.
+   *
+   * Entries (claims, pod entries, tombstones) newer than the listing are kept: events after
+   * the listing wrote them. The bound is `options.listingVersion` (or the newest listed
+   * record's version, if newer). Without a (decimal) listing version the bound is the
+   * newest listed record's version, which misses a pod that was the newest object and was
+   * deleted before the listing: its claim would survive. Callers that know the listing's
+   * version (a Kubernetes list's `metadata.resourceVersion`) must pass it.
    */
-  reconcile(cluster: string, records: PodRecord[]): Promise<ReconcileStats>;
+  reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats>;
   /** The cluster's watcher is alive and in sync; readers trust its claims for `ttlMs`. */
   heartbeat(cluster: string, ttlMs: number): Promise<void>;
+}
+
+export interface ReconcileOptions {
+  /** The resourceVersion the listing is complete up to (a Kubernetes list's own version). */
+  listingVersion?: string;
+}
+
+/**
+ * The version up to which a reconcile may remove entries: the newer of the listing's own
+ * version and the newest listed record's (a listed record proves the listing saw at least
+ * its version). '' when neither is decimal: then no unlisted entry is kept.
+ */
+export function reconcileBound(records: readonly PodRecord[], listingVersion = ''): string {
+  return maxResourceVersion([listingVersion, ...records.map((r) => r.resourceVersion)]);
 }
 
 export interface ReconcileStats {
