@@ -106,6 +106,20 @@ describe.each([
     expect(await who('10.2.0.3')).toBe('!not_found');
   });
 
+  it('a pod removed from the file while no watcher ran is gone after a restart, even the newest', async () => {
+    const a = podYaml('a', '10.2.2.1');
+    const b = podYaml('b', '10.2.2.2'); // newer than a: no pod left in the file is newer than it
+    writeFileSync(file, listYaml(a, b));
+    const first = start();
+    await first.ready;
+    expect(await who('10.2.2.2')).toBe('files/b');
+    await first.stop();
+    writeFileSync(file, listYaml(a));
+    await start().ready;
+    expect(await who('10.2.2.2')).toBe('!not_found');
+    expect(await who('10.2.2.1')).toBe('files/a');
+  });
+
   it('does not become ready while the file is missing, and starts once it appears', async () => {
     start();
     await waitFor('missing file logged', () =>

@@ -8,12 +8,9 @@ import { type Clock, systemClock } from './clock.js';
 import { errorMessage } from './errors.js';
 import { createMetrics, type WatcherMetrics } from './metrics.js';
 import type { PodSink, PodSource, SourceHealth } from './sources/types.js';
-import { listingMarker } from './sync/listing-marker.js';
 import { PodView } from './sync/pod-view.js';
-import { newest } from './sync/resource-version.js';
+import { AFTER_EVERY_REVISION, newest } from './sync/resource-version.js';
 import { StoreWriter } from './sync/store-writer.js';
-
-const DECIMAL = /^\d+$/;
 
 export interface StartWatcherConfig {
   cluster: string;
@@ -86,17 +83,22 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
   const writer = new StoreWriter({
     store,
     cluster,
-    snapshot: () => {
-      const records = view.records();
-      if (viewVersion !== undefined && DECIMAL.test(viewVersion)) records.push(listingMarker(viewVersion));
-      return records;
-    },
+    snapshot: () => ({ records: view.records(), listingVersion: listingVersion() }),
     clock,
     logger,
     metrics,
     backoff: config.storeBackoff ?? DEFAULT_BACKOFF,
     onReconciled: () => void beat(),
   });
+
+  /**
+   * The reconcile's bound. From the API: the version the view is complete up to. A pods
+   * file has none, but once read it is the whole truth and no event ever follows it, so
+   * every unlisted entry is stale: a version after every etcd revision says so. Passing
+   * nothing would bound by the newest pod in the file, and a pod that was newer than all
+   * that remain, removed from the file while no watcher ran, would keep its claim.
+   */
+  const listingVersion = () => viewVersion ?? (source.kind === 'file' ? AFTER_EVERY_REVISION : undefined);
 
   const sourceHealthy = () => {
     const failingSince = source.health().failingSince;

@@ -24,9 +24,9 @@ export class PodView {
 
   /**
    * A complete listing replaces everything; the caller reconciles the store with
-   * `records()`. Returns releases for the pods that vanished since the previous view, at
-   * the listing's version: the store's reconcile keeps claims newer than the newest
-   * listed pod, so a pod deleted while the watch was down could otherwise survive it.
+   * `records()` at the listing's version. Returns releases for the pods that vanished
+   * since the previous view, at the listing's version: the reconcile removes their claims
+   * but leaves no tombstone, and the release's tombstone refuses a late event for them.
    */
   replaceAll(records: readonly PodRecord[], listingVersion?: string): StoreOp[] {
     const previous = new Map(this.byUid);

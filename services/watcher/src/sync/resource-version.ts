@@ -4,6 +4,13 @@
 
 const DECIMAL = /^\d+$/;
 
+/**
+ * Newer than every revision etcd can hand out (they are int64): bounds the reconcile of a
+ * listing that nothing can follow (a pods file). Never a pod's version: a release at it
+ * would leave a tombstone that refuses the pod for ever.
+ */
+export const AFTER_EVERY_REVISION = '9223372036854775808';
+
 /** True when `a` is known to be older than `b`. */
 export function isOlder(a: string, b: string): boolean {
   if (!DECIMAL.test(a) || !DECIMAL.test(b)) return false;

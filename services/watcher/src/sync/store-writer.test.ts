@@ -38,9 +38,9 @@ function slowStore(inner: MemoryIdentityStore) {
   const store: IdentityWriter = {
     claim: (c, r) => track(r.uid, () => inner.claim(c, r)),
     release: (c, uid, rv) => track(uid, () => inner.release(c, uid, rv)),
-    reconcile: async (c, records) => {
+    reconcile: async (c, records, options) => {
       if (down) throw new Error('store down');
-      return inner.reconcile(c, records);
+      return inner.reconcile(c, records, options);
     },
     heartbeat: (c, ttl) => inner.heartbeat(c, ttl),
   };
@@ -62,7 +62,7 @@ describe('StoreWriter', () => {
     const writer = new StoreWriter({
       store: slow.store,
       cluster: 'c',
-      snapshot: () => view.records(),
+      snapshot: () => ({ records: view.records() }),
       clock: systemClock,
       logger: memoryLogger().logger,
       metrics: createMetrics(),
@@ -94,7 +94,7 @@ describe('StoreWriter', () => {
     const writer = new StoreWriter({
       store: slow.store,
       cluster: 'c',
-      snapshot: () => view.records(),
+      snapshot: () => ({ records: view.records() }),
       clock: systemClock,
       logger: memoryLogger().logger,
       metrics: createMetrics(),

@@ -12,11 +12,18 @@ import { errorMessage } from '../errors.js';
 import type { WatcherMetrics } from '../metrics.js';
 import type { StoreOp } from './pod-view.js';
 
+/** The desired state of the whole cluster, and the version it is complete up to. */
+export interface ViewSnapshot {
+  records: PodRecord[];
+  /** Passed to the store's reconcile: entries newer than it are kept (events after it wrote them). */
+  listingVersion?: string;
+}
+
 export interface StoreWriterDeps {
   store: IdentityWriter;
   cluster: string;
-  /** The view's current records: the desired state of the whole cluster. */
-  snapshot: () => PodRecord[];
+  /** The view's current records and version. */
+  snapshot: () => ViewSnapshot;
   clock: Clock;
   logger: Logger;
   metrics: WatcherMetrics;
@@ -145,16 +152,20 @@ export class StoreWriter {
     const { store, cluster, clock, metrics, logger } = this.deps;
     const since = this.reconcileSince!;
     // Pending claims are in the view, so the reconcile writes them. Pending releases stay
-    // queued for after it: a pod missing from the listing is only removed by reconcile
-    // when its claim is not newer than the newest listed pod.
+    // queued for after it: a reconcile removes a pod missing from the listing only when
+    // its claim is not newer than the listing version, and it leaves no tombstone.
     const covered = new Map<string, Pending>();
     for (const [uid, p] of this.pending) if (p.op.kind === 'claim') covered.set(uid, p);
     for (const uid of covered.keys()) this.pending.delete(uid);
     this.reconcileSince = null;
-    const records = this.deps.snapshot();
+    const { records, listingVersion } = this.deps.snapshot();
     const started = clock.now();
     try {
-      const stats = await store.reconcile(cluster, records);
+      const stats = await store.reconcile(
+        cluster,
+        records,
+        listingVersion !== undefined ? { listingVersion } : {},
+      );
       metrics.storeWrites.inc({ op: 'reconcile' });
       const done = clock.now();
       for (const p of covered.values()) metrics.eventToStore.observe((done - p.receivedAt) / 1000);
@@ -165,6 +176,7 @@ export class StoreWriter {
           records: records.length,
           claimed: stats.claimed,
           removed: stats.removed,
+          listingVersion,
           ms: done - started,
           since,
         },
