@@ -17,4 +17,10 @@ export {
 } from './redis-store.js';
 export { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
 export { compareResourceVersions, maxResourceVersion } from './resource-version.js';
-export type { IdentityReader, IdentityStore, IdentityWriter, ReconcileStats } from './store.js';
+export type {
+  IdentityReader,
+  IdentityStore,
+  IdentityWriter,
+  ReconcileOptions,
+  ReconcileStats,
+} from './store.js';
