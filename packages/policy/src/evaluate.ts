@@ -138,7 +138,8 @@ export function evaluateTcpConnect(plan: EvaluationPlan, input: TcpConnectInput)
             break;
           }
           case 'log': {
-            const entry: Record<string, unknown> = {};
+            // No prototype: a metadata key such as `__proto__` is an ordinary entry.
+            const entry: Record<string, unknown> = Object.create(null);
             for (const [key, value] of action.entries) entry[key] = render(value, activation);
             logs.push(entry);
             break;

@@ -99,6 +99,10 @@ export interface LoadOptions {
   /** Cluster DNS suffix for the `NAME.NAMESPACE.internal` fallback (default `cluster.local`). */
   clusterDomain?: string;
   limits?: Partial<ExpressionLimits>;
+  /** Files longer than this many characters are refused unread (default 4 MiB). */
+  maxFileCharacters?: number;
+  /** Mappings and lists nested deeper than this are refused (default 64). */
+  maxYamlDepth?: number;
 }
 
 export type EndpointBinding = 'kubernetes' | 'internal' | 'public';

@@ -3,16 +3,34 @@
 // Integers are BigInt because that is how the CEL library represents `int`.
 import type { ConnInfo, PodVars } from '../types.js';
 
+const hasOwn = Object.hasOwn;
+
+/**
+ * Annotation keys are chosen by whoever creates pods. The CEL library tells a map from a message
+ * by `value.constructor`, so an own `constructor` key (or `__proto__`, which a spread or
+ * JSON.parse turns into an own property) would make every read of the map fail. Such a map is
+ * handed over as a Map, which the library reads by `get` alone; any other map as it is.
+ */
+export function safeAnnotations(
+  annotations: Record<string, string>,
+): Record<string, string> | Map<string, string> {
+  // Anything else (a caller's bug) is left for the library to refuse at run time: fails closed.
+  if (typeof annotations !== 'object' || annotations === null || annotations instanceof Map)
+    return annotations;
+  if (!hasOwn(annotations, 'constructor') && !hasOwn(annotations, '__proto__')) return annotations;
+  return new Map(Object.entries(annotations));
+}
+
 export class CelPodMetadata {
   readonly name: string;
   readonly namespace: string;
-  readonly annotations: Record<string, string>;
+  readonly annotations: Record<string, string> | Map<string, string>;
   readonly error_code: string;
   readonly error_message: string;
   constructor(pod: PodVars) {
     this.name = pod.name;
     this.namespace = pod.namespace;
-    this.annotations = pod.annotations;
+    this.annotations = safeAnnotations(pod.annotations);
     this.error_code = pod.errorCode;
     this.error_message = pod.errorMessage;
   }

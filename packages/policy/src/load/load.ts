@@ -28,7 +28,15 @@ import {
   ngrokTrafficPolicySpec,
 } from './schemas.js';
 import { parseEndpointUrl, parseUpstreamUrl, parseUrl, serviceFallback } from './urls.js';
-import { type Path, type PathSegment, parseYamlFile, type SourceDoc, spanOf } from './yaml-source.js';
+import {
+  DEFAULT_YAML_LIMITS,
+  type Path,
+  type PathSegment,
+  parseYamlFile,
+  type SourceDoc,
+  spanOf,
+  type YamlLimits,
+} from './yaml-source.js';
 
 const KINDS = ['AgentEndpoint', 'CloudEndpoint', 'NgrokTrafficPolicy'];
 const PHASE_KEYS = ['on_tcp_connect', 'on_http_request', 'on_http_response', 'inbound', 'outbound'];
@@ -97,6 +105,10 @@ export function loadPolicyFiles(
 ): LoadResult {
   const limits: ExpressionLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const clusterDomain = options.clusterDomain ?? 'cluster.local';
+  const yamlLimits: YamlLimits = {
+    maxFileCharacters: options.maxFileCharacters ?? DEFAULT_YAML_LIMITS.maxFileCharacters,
+    maxDepth: options.maxYamlDepth ?? DEFAULT_YAML_LIMITS.maxDepth,
+  };
   const states: FileState[] = [];
   const endpoints: EndpointDef[] = [];
   const policies: PolicyDef[] = [];
@@ -111,7 +123,7 @@ export function loadPolicyFiles(
       policies: 0,
     };
     states.push(state);
-    for (const doc of parseYamlFile(file.text, state.sink))
+    for (const doc of parseYamlFile(file.text, state.sink, yamlLimits))
       readDocument({ file: state, doc }, endpoints, policies);
   }
 

@@ -69,6 +69,12 @@ const HTTP_ACTIONS = new Set([
 /** Actions whose config Podgate understands; other HTTP actions are checked for shape only. */
 const SHARED = new Set(['close-connection', 'deny', 'forward-internal', 'log', 'restrict-ips', 'set-vars']);
 
+/**
+ * The CEL library reads `vars` as a map only while it has no own `constructor`, and its parser
+ * reserves `__proto__` and `prototype`: such a variable could be set but never read.
+ */
+const RESERVED_VAR_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -295,19 +301,16 @@ function compileAction(
     case 'forward-internal':
       return compileForward(cfg as { url: string; on_error?: 'halt' | 'continue' }, cfgPlace, env, ctx);
     case 'log': {
-      const entries = compileValues(
-        Object.entries((cfg.metadata as Record<string, unknown>) ?? {}),
-        cfgPlace,
-        ['metadata'],
-        env,
-        ctx,
-      );
+      // The walker's own (null-prototype) map: zod drops a `__proto__` key from records silently.
+      const pairs = Object.entries((config.metadata as Record<string, unknown> | null | undefined) ?? {});
+      if (!scalarValues(pairs, cfgPlace, ['metadata'])) return undefined;
+      const entries = compileValues(pairs, cfgPlace, ['metadata'], env, ctx);
       return entries && { kind: 'log', entries };
     }
     case 'set-vars': {
       const pairs: Array<[string, unknown]> = [];
       let ok = true;
-      (cfg.vars as Array<Record<string, unknown>>).forEach((item, i) => {
+      (config.vars as Array<Record<string, unknown>>).forEach((item, i) => {
         const keys = Object.keys(item);
         if (keys.length !== 1) {
           cfgPlace
@@ -318,9 +321,21 @@ function compileAction(
           ok = false;
           return;
         }
-        pairs.push([keys[0]!, item[keys[0]!]]);
+        const name = keys[0]!;
+        if (RESERVED_VAR_NAMES.has(name)) {
+          cfgPlace
+            .child(['vars', i, name])
+            .error(`config.vars[${i}]: '${name}' cannot be a variable name (CEL cannot read it back)`, {
+              key: true,
+            });
+          ok = false;
+          return;
+        }
+        pairs.push([name, item[name]]);
       });
       if (!ok) return undefined;
+      if (!scalarValues(pairs, cfgPlace, ['vars'], (name) => [pairs.findIndex(([n]) => n === name), name]))
+        return undefined;
       const entries = compileValues(pairs, cfgPlace, ['vars'], env, ctx, (name) => {
         const i = pairs.findIndex(([n]) => n === name);
         return [i, name];
@@ -331,6 +346,27 @@ function compileAction(
       return compileRestrictIps(cfg, cfgPlace);
   }
   return undefined;
+}
+
+/**
+ * zod skips a `__proto__` key of a record without checking its value; check every value here
+ * so that key behaves like any other.
+ */
+function scalarValues(
+  pairs: Array<[string, unknown]>,
+  place: Place,
+  prefix: PathSegment[],
+  pathOf: (name: string) => PathSegment[] = (name) => [name],
+): boolean {
+  let ok = true;
+  for (const [name, raw] of pairs) {
+    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') continue;
+    place
+      .child([...prefix, ...pathOf(name)])
+      .error(`config.${prefix.join('.')}.${name}: must be a string, number or boolean`);
+    ok = false;
+  }
+  return ok;
 }
 
 function compileValues(

@@ -40,13 +40,39 @@ export function spanOf(doc: SourceDoc, path: Path): Span {
   return { start: doc.start };
 }
 
+export interface YamlLimits {
+  maxFileCharacters: number;
+  maxDepth: number;
+}
+
+export const DEFAULT_YAML_LIMITS: YamlLimits = { maxFileCharacters: 4 * 1024 * 1024, maxDepth: 64 };
+
 /** Parses every document of one file; problems go to `sink`. Empty documents are skipped. */
-export function parseYamlFile(text: string, sink: DiagnosticSink): SourceDoc[] {
+export function parseYamlFile(
+  text: string,
+  sink: DiagnosticSink,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): SourceDoc[] {
+  if (text.length > limits.maxFileCharacters) {
+    sink.error(
+      0,
+      `file is ${text.length} characters long; the limit is ${limits.maxFileCharacters} (a policy file this large is almost certainly not one)`,
+    );
+    return [];
+  }
   const list = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
   const out: SourceDoc[] = [];
   list.forEach((doc, index) => {
     let broken = false;
     for (const e of doc.errors) {
+      // The parser recurses per level and reports its own stack overflow once per open level:
+      // say it once, in words.
+      if (/Maximum call stack/.test(e.message)) {
+        if (!broken)
+          sink.error(e.pos[0], `YAML: nesting is too deep (the limit is ${limits.maxDepth} levels)`);
+        broken = true;
+        continue;
+      }
       broken = true;
       sink.error(e.pos[0], `YAML: ${firstLine(e.message)}${quoteHint(text, e.pos[0])}`);
     }
@@ -55,7 +81,7 @@ export function parseYamlFile(text: string, sink: DiagnosticSink): SourceDoc[] {
       if (w.code !== 'TAG_RESOLVE_FAILED') sink.warning(w.pos[0], `YAML: ${firstLine(w.message)}`);
     }
     if (broken || doc.contents === null) return;
-    const walker = new Walker(text, sink);
+    const walker = new Walker(text, sink, limits.maxDepth);
     const value = walker.convert(doc.contents as Node, []);
     out.push({ index, value, start: doc.contents.range?.[0] ?? 0, spans: walker.spans });
   });
@@ -82,15 +108,26 @@ function isExpressionPlace(path: Path): boolean {
 class Walker {
   readonly spans = new Map<string, Span>();
 
+  #tooDeep = false;
+
   constructor(
     private readonly text: string,
     private readonly sink: DiagnosticSink,
+    private readonly maxDepth: number,
   ) {}
 
   convert(node: Node, path: PathSegment[], keyStart?: number): unknown {
     const start = node.range?.[0] ?? 0;
     const span: Span = keyStart === undefined ? { start } : { start, keyStart };
     this.spans.set(pathKey(path), span);
+
+    if (path.length > this.maxDepth) {
+      // Once per document: every deeper branch would say the same.
+      if (!this.#tooDeep)
+        this.sink.error(start, `YAML: nesting is too deep (the limit is ${this.maxDepth} levels)`);
+      this.#tooDeep = true;
+      return undefined;
+    }
 
     if (isAlias(node)) {
       this.sink.error(start, 'YAML aliases (*name) are not supported in policy files; write the value out');
