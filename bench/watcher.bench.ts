@@ -14,6 +14,8 @@ import { startRedis } from '../test/support/redis.js';
 
 const PODS = Number(process.argv[2] ?? 100_000);
 const UPDATES = Number(process.argv[3] ?? 500);
+/** Peak RSS under Node's defaults depends on GC timing, so it is measured several times. */
+const DEFAULT_RUNS = Number(process.env.BENCH_DEFAULT_RUNS ?? 3);
 const CLUSTER = 'bench';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -236,9 +238,25 @@ async function runOnce(nodeOptions: string, updates: number): Promise<Run> {
 }
 
 async function main() {
+  if (process.env.BENCH_DEFAULTS_ONLY) {
+    // Only the Node-defaults runs, printed (for investigating memory); no results file.
+    for (let n = 0; n < DEFAULT_RUNS; n++) {
+      const run = await runOnce(process.env.BENCH_DEFAULTS_NODE_OPTIONS ?? '', 0);
+      console.log(
+        `defaults run ${n + 1}: peak RSS ${run.rssMb.toFixed(0)} MB, sync ${run.syncMs.toFixed(0)} ms`,
+      );
+    }
+    return;
+  }
   const shipped = await runOnce(process.env.BENCH_WATCHER_NODE_OPTIONS ?? DEPLOYMENT_NODE_OPTIONS, UPDATES);
-  const defaults = await runOnce('', 0);
+  const defaults: Run[] = [];
+  for (let n = 0; n < DEFAULT_RUNS; n++) {
+    defaults.push(await runOnce(process.env.BENCH_DEFAULTS_NODE_OPTIONS ?? '', 0));
+    console.error(`defaults run ${n + 1}: peak RSS ${defaults.at(-1)!.rssMb.toFixed(0)} MB`);
+  }
   const latencies = shipped.latencies;
+  const worstRss = Math.max(...defaults.map((d) => d.rssMb));
+  const slowestSync = Math.max(...defaults.map((d) => d.syncMs));
   const ok = (value: number, target: number) => (value < target ? 'yes' : '**no**');
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const rows = [
@@ -253,12 +271,17 @@ async function main() {
       ok(shipped.rssMb, 300),
     ],
     [
-      'watcher peak RSS, Node defaults (no flags)',
-      `${defaults.rssMb.toFixed(0)} MB`,
+      `watcher peak RSS, Node defaults (no flags), worst of ${defaults.length}`,
+      `${worstRss.toFixed(0)} MB (${defaults.map((d) => d.rssMb.toFixed(0)).join(', ')})`,
       '< 300 MB',
-      ok(defaults.rssMb, 300),
+      ok(worstRss, 300),
     ],
-    ['  sync with Node defaults', s(defaults.syncMs), '< 15 s', ok(defaults.syncMs, 15_000)],
+    [
+      '  sync with Node defaults, slowest',
+      `${s(slowestSync)} (${defaults.map((d) => (d.syncMs / 1000).toFixed(1)).join(', ')})`,
+      '< 15 s',
+      ok(slowestSync, 15_000),
+    ],
     [`event to store, p50 (${UPDATES} updates)`, `${pct(latencies, 50).toFixed(2)} ms`, '', ''],
     ['event to store, p99', `${pct(latencies, 99).toFixed(2)} ms`, '< 50 ms', ok(pct(latencies, 99), 50)],
     ['event to store, max', `${latencies[latencies.length - 1]!.toFixed(2)} ms`, '', ''],
@@ -275,7 +298,7 @@ async function main() {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
     `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; fake API (real HTTP) and redis-server on loopback, same machine.`,
-    `Deployment NODE_OPTIONS: \`${DEPLOYMENT_NODE_OPTIONS}\` (infra/kubernetes/watcher.yaml). Peak RSS with Node's defaults varies run to run (GC timing): 275-450 MB seen.`,
+    `Deployment NODE_OPTIONS: \`${DEPLOYMENT_NODE_OPTIONS}\` (infra/kubernetes/watcher.yaml). Peak RSS with Node's defaults varies run to run (GC timing), hence several runs.`,
     'Peak RSS: process.resourceUsage().maxRSS of the watcher child, reported at exit (includes Node, tsx and dependencies: about 115 MB idle).',
     'Event latency: from the fake API sending the MODIFIED event to a reader (RedisIdentityStore.lookup) seeing the new IP.',
   ].join('\n');
