@@ -7,10 +7,11 @@ import {
   MAX_ID_BYTES,
   MAX_NAME_BYTES,
   MAX_NAMESPACE_BYTES,
+  MAX_POD_IPS,
   utf8Bytes,
 } from './limits.js';
 import { ERR_TOO_LARGE, type PodRecord } from './model.js';
-import { type PodLike, slimPod } from './pod-like.js';
+import { type PodLike, plainMap, slimPod } from './pod-like.js';
 
 export interface DeriveOptions {
   /** Annotation key prefixes surfaced as `conn.k8s.pod.metadata.annotations`. */
@@ -87,7 +88,8 @@ function ownedIps(pod: PodLike): string[] {
   if (pod.spec?.hostNetwork === true) return [];
   const status = pod.status ?? {};
   if (status.phase !== undefined && TERMINAL_PHASES.has(status.phase)) return [];
-  const listed = (status.podIPs ?? []).map((e) => e.ip ?? '');
+  // slimPod bounds the list already; derivation may be handed a PodLike built elsewhere.
+  const listed = (status.podIPs ?? []).slice(0, MAX_POD_IPS).map((e) => e.ip ?? '');
   const candidates = listed.length > 0 ? listed : status.podIP ? [status.podIP] : [];
   const ips: string[] = [];
   for (const candidate of candidates) {
@@ -109,7 +111,7 @@ function selectAnnotations(
   }
   const total = entries.reduce((sum, e) => sum + e.size, 0);
   if (total <= MAX_ANNOTATION_BYTES) {
-    return { kept: Object.fromEntries(entries.map((e) => [e.key, e.value])), total };
+    return { kept: plainMap(entries.map((e) => [e.key, e.value])), total };
   }
   // Byte order, not UTF-16 order: the subset must not depend on the language that computes it.
   entries.sort((a, b) => Buffer.compare(a.keyBytes, b.keyBytes));
@@ -120,7 +122,7 @@ function selectAnnotations(
     kept.push([e.key, e.value]);
     used += e.size;
   }
-  return { kept: Object.fromEntries(kept), total };
+  return { kept: plainMap(kept), total };
 }
 
 /** The longest prefix of `text` within `maxBytes` UTF-8 bytes, never splitting a character. */

@@ -2,6 +2,7 @@
 // slim objects instead of whole pods (OpenTelemetry's k8sattributes lesson: full pods cost
 // hundreds of MB at 10k pods). Field types are what Kubernetes sends; derivation still
 // checks them at run time because pod YAML files and API replies are untrusted input.
+import { MAX_POD_IPS, wellFormed } from './limits.js';
 
 export interface PodLike {
   apiVersion?: string;
@@ -21,7 +22,17 @@ export interface PodLike {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? wellFormed(v) : undefined);
+
+/**
+ * A map without a prototype: annotation keys are chosen by whoever creates pods, and a key
+ * such as `__proto__` or `constructor` must stay an ordinary entry for every later reader.
+ */
+export function plainMap(entries: Iterable<readonly [string, string]>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of entries) out[key] = value;
+  return out;
+}
 
 /**
  * Copies only the fields derivation needs, dropping values of the wrong type. Never throws;
@@ -46,10 +57,11 @@ export function slimPod(pod: unknown): PodLike {
     const deletion = meta.deletionTimestamp;
     if (typeof deletion === 'string' || deletion instanceof Date) m.deletionTimestamp = deletion;
     if (isRecord(meta.annotations)) {
-      const entries = Object.entries(meta.annotations).filter(
-        (e): e is [string, string] => typeof e[1] === 'string',
-      );
-      m.annotations = Object.fromEntries(entries);
+      const entries: Array<[string, string]> = [];
+      for (const [key, value] of Object.entries(meta.annotations)) {
+        if (typeof value === 'string') entries.push([wellFormed(key), wellFormed(value)]);
+      }
+      m.annotations = plainMap(entries);
     }
     slim.metadata = m;
   }
@@ -65,6 +77,7 @@ export function slimPod(pod: unknown): PodLike {
     if (podIP !== undefined) s.podIP = podIP;
     if (Array.isArray(status.podIPs)) {
       s.podIPs = status.podIPs
+        .slice(0, MAX_POD_IPS)
         .filter(isRecord)
         .flatMap((e) => (typeof e.ip === 'string' ? [{ ip: e.ip }] : []));
     }

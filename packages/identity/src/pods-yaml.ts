@@ -1,63 +1,207 @@
 // Reads pods from YAML as `kubectl get pods -A -o yaml` prints it (a `kind: List`), a
 // `PodList`, or one or more `kind: Pod` documents. Errors name the file and line.
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+//
+// The `yaml` package builds a node object per scalar: a whole 10 MB listing as one document
+// costs about 1 GB of heap and tens of seconds. kubectl's layout (one document, `items:` at
+// column 0, each item a `- ` line at one indentation) is therefore read one item at a time,
+// so memory is bounded by one pod; any other layout is read whole and limited in size.
+import { isMap, isScalar, isSeq, type Node, parseAllDocuments, parseDocument, type YAMLMap } from 'yaml';
 import { IdentityError } from './errors.js';
 import { type PodLike, slimPod } from './pod-like.js';
 
 const LIST_KINDS = new Set(['List', 'PodList']);
+/** Files not in kubectl's layout are parsed whole; this bounds that parse's memory. */
+export const MAX_GENERAL_PODS_FILE_CHARS = 2 * 1024 * 1024;
+/** Per toJS call: an alias bomb is refused instead of expanded. */
+const MAX_ALIAS_COUNT = 100;
+
+type Fail = (offset: number | undefined, message: string) => never;
 
 export function parsePodsYaml(text: string, file: string): PodLike[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
+  const lines = new LineIndex(text);
+  const fail: Fail = (offset, message) => {
+    const { line, col } = lines.at(offset ?? 0);
+    throw new IdentityError('invalid_pods_file', `${file}:${line}:${col}: ${message}`);
+  };
+  const layout = kubectlLayout(text);
+  if (layout !== null) return parseByItem(text, layout, fail);
+  if (text.length > MAX_GENERAL_PODS_FILE_CHARS) {
+    fail(
+      0,
+      `file is ${text.length} characters and not in \`kubectl get pods -o yaml\` layout (one List document, \`items:\` at column 0, one \`- \` line per item); other layouts are limited to ${MAX_GENERAL_PODS_FILE_CHARS}`,
+    );
+  }
+  return parseWhole(text, fail);
+}
+
+function parseWhole(text: string, fail: Fail): PodLike[] {
+  const docs = parseAllDocuments(text, { uniqueKeys: false });
   if (!Array.isArray(docs)) return []; // an empty stream
-  const where = (offset: number | undefined) => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return `${file}:${line}:${col}`;
-  };
-  const fail = (offset: number | undefined, message: string): never => {
-    throw new IdentityError('invalid_pods_file', `${where(offset)}: ${message}`);
-  };
   const pods: PodLike[] = [];
   for (const doc of docs) {
     const error = doc.errors[0];
-    if (error !== undefined) fail(error.pos[0], error.message.split('\n')[0] ?? error.message);
+    if (error !== undefined) fail(error.pos[0], yamlMessage(error.message));
     const root = doc.contents;
     // An empty document, e.g. after a trailing `---`.
     if (root === null || (isScalar(root) && root.value === null)) continue;
     if (!isMap(root)) fail(root.range?.[0], 'expected a Pod, a PodList or a List of pods');
     const kind = doc.get('kind');
     if (kind === 'Pod') {
-      pods.push(checkedPod(doc.toJS(), root, fail));
+      pods.push(
+        checkedPod(
+          toJS(() => doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), root, 0, fail),
+          root,
+          0,
+          fail,
+        ),
+      );
       continue;
     }
-    if (typeof kind !== 'string' || !LIST_KINDS.has(kind)) {
-      fail(root.range?.[0], `expected kind Pod, PodList or List, found ${JSON.stringify(kind ?? null)}`);
-    }
+    checkListKind(kind, root, fail);
     const items = doc.get('items', true);
     if (items === undefined || items === null) continue; // an empty list prints `items: []` or nothing
     if (!isSeq(items)) fail((items as Node).range?.[0], 'items must be a list');
-    const seq = items as import('yaml').YAMLSeq;
-    for (const item of seq.items) {
-      const node = item as Node;
-      if (!isMap(node)) fail(node?.range?.[0], 'each item must be a Pod object');
-      const value = (node as import('yaml').YAMLMap).toJSON() as Record<string, unknown>;
-      if (value.kind !== undefined && value.kind !== 'Pod') {
-        fail(node.range?.[0], `expected a Pod item, found kind ${JSON.stringify(value.kind)}`);
-      }
-      pods.push(checkedPod(value, node, fail));
-    }
+    // Through the document, so aliases resolve (and are counted) rather than leak as nodes.
+    const values = toJS(() => doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), root, 0, fail) as {
+      items: unknown[];
+    };
+    items.items.forEach((item, i) => pods.push(checkedItem(item as Node, values.items[i], 0, fail)));
   }
   return pods;
 }
 
-function checkedPod(
-  value: unknown,
-  node: Node,
-  fail: (offset: number | undefined, message: string) => never,
-): PodLike {
+interface Layout {
+  /** Offset just after the `items:` line. */
+  blockStart: number;
+  blockEnd: number;
+  /** Offsets where each item (`- ` at the items' indentation) starts. */
+  itemStarts: number[];
+}
+
+/** kubectl's layout, or null for anything else (which the general reader handles). */
+function kubectlLayout(text: string): Layout | null {
+  // One document only: markers, directives and a second `items:` go the general way.
+  if (/^(?:---|\.\.\.|%)/m.test(text)) return null;
+  const header = /^items:[ \t]*(?:#.*)?\r?\n/gm;
+  const match = header.exec(text);
+  if (match === null || header.exec(text) !== null) return null;
+  const blockStart = match.index + match[0].length;
+  // The block runs to the first line at column 0 that is not a comment, blank or `-` item.
+  const end = /^[^\s#-]/gm;
+  end.lastIndex = blockStart;
+  const blockEnd = end.exec(text)?.index ?? text.length;
+  const block = text.slice(blockStart, blockEnd);
+  const first = /^([ \t]*)- /m.exec(block) ?? /^([ \t]*)-\r?$/m.exec(block);
+  if (first === null) return null;
+  const indent = first[1]!;
+  const itemStarts: number[] = [];
+  const item = new RegExp(`^${indent}-(?: |\\r?$)`, 'gm');
+  for (let m = item.exec(block); m !== null; m = item.exec(block)) itemStarts.push(blockStart + m.index);
+  return { blockStart, blockEnd, itemStarts };
+}
+
+function parseByItem(text: string, layout: Layout, fail: Fail): PodLike[] {
+  // The envelope without the items; offsets past them are shifted back for messages.
+  const cut = layout.blockEnd - layout.blockStart;
+  const envelope = text.slice(0, layout.blockStart) + text.slice(layout.blockEnd);
+  const failEnvelope: Fail = (offset, message) =>
+    fail(offset !== undefined && offset >= layout.blockStart ? offset + cut : offset, message);
+  const doc = parseDocument(envelope, { uniqueKeys: false });
+  const error = doc.errors[0];
+  if (error !== undefined) failEnvelope(error.pos[0], yamlMessage(error.message));
+  const root = doc.contents;
+  if (!isMap(root)) failEnvelope(root?.range?.[0], 'expected a Pod, a PodList or a List of pods');
+  checkListKind(doc.get('kind'), root as Node, failEnvelope);
+
+  const pods: PodLike[] = [];
+  const { itemStarts, blockEnd } = layout;
+  for (let i = 0; i < itemStarts.length; i++) {
+    const from = itemStarts[i]!;
+    const chunk = text.slice(from, itemStarts[i + 1] ?? blockEnd);
+    const itemDoc = parseDocument(chunk, { uniqueKeys: false });
+    const itemError = itemDoc.errors[0];
+    if (itemError !== undefined) fail(from + itemError.pos[0], yamlMessage(itemError.message));
+    const seq = itemDoc.contents;
+    if (!isSeq(seq) || seq.items.length !== 1) fail(from, 'each item must be a Pod object');
+    const node = (seq as { items: unknown[] }).items[0] as Node;
+    const values = toJS(
+      () => itemDoc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }),
+      node,
+      from,
+      fail,
+    ) as unknown[];
+    pods.push(checkedItem(node, values[0], from, fail));
+  }
+  return pods;
+}
+
+function checkListKind(kind: unknown, root: Node, fail: Fail): void {
+  if (typeof kind !== 'string' || !LIST_KINDS.has(kind)) {
+    fail(root.range?.[0], `expected kind Pod, PodList or List, found ${JSON.stringify(kind ?? null)}`);
+  }
+}
+
+function checkedItem(node: Node, value: unknown, base: number, fail: Fail): PodLike {
+  if (!isMap(node)) fail(base + (node?.range?.[0] ?? 0), 'each item must be a Pod object');
+  const kind = (node as YAMLMap).get('kind');
+  if (kind !== undefined && kind !== 'Pod') {
+    fail(base + (node.range?.[0] ?? 0), `expected a Pod item, found kind ${JSON.stringify(kind)}`);
+  }
+  return checkedPod(value, node, base, fail);
+}
+
+function checkedPod(value: unknown, node: Node, base: number, fail: Fail): PodLike {
   const pod = slimPod(value);
   const meta = pod.metadata ?? {};
   const missing = (['uid', 'name', 'namespace'] as const).filter((f) => !meta[f]);
-  if (missing.length > 0) fail(node.range?.[0], `pod has no metadata.${missing.join(', metadata.')}`);
+  if (missing.length > 0)
+    fail(base + (node.range?.[0] ?? 0), `pod has no metadata.${missing.join(', metadata.')}`);
   return pod;
+}
+
+/** The yaml package throws a bare ReferenceError for an alias bomb; give it a place. */
+function toJS(convert: () => unknown, node: Node, base: number, fail: Fail): unknown {
+  try {
+    return convert();
+  } catch (error) {
+    if (error instanceof RangeError) fail(base + (node.range?.[0] ?? 0), 'nesting is too deep');
+    if (error instanceof ReferenceError) {
+      const excessive = /Excessive alias count/.test(error.message);
+      fail(
+        base + (node.range?.[0] ?? 0),
+        excessive
+          ? `too many YAML aliases (more than ${MAX_ALIAS_COUNT} expansions)`
+          : `YAML: ${error.message} (in kubectl's layout each item is read on its own: an alias cannot refer to another item)`,
+      );
+    }
+    throw error;
+  }
+}
+
+function yamlMessage(message: string): string {
+  if (/Maximum call stack/.test(message)) return 'nesting is too deep';
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** 1-based line and column of an offset (the parser's LineCounter only sees one chunk). */
+class LineIndex {
+  private starts: number[] | null = null;
+  constructor(private readonly text: string) {}
+
+  at(offset: number): { line: number; col: number } {
+    if (this.starts === null) {
+      this.starts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1))
+        this.starts.push(i + 1);
+    }
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - starts[lo]! + 1 };
+  }
 }
