@@ -65,7 +65,9 @@ function parseWhole(text: string, fail: Fail): PodLike[] {
     const values = toJS(() => doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), root, 0, fail) as {
       items: unknown[];
     };
-    items.items.forEach((item, i) => pods.push(checkedItem(item as Node, values.items[i], 0, fail)));
+    items.items.forEach((item, i) => {
+      pods.push(checkedItem(item as Node, values.items[i], 0, fail));
+    });
   }
   return pods;
 }
