@@ -88,6 +88,13 @@ export interface FakeK8sApi {
   sendBookmarks(): void;
   /** List requests wait (unanswered) until the returned function is called. */
   holdLists(): () => void;
+  /** Hostile: writes `text` as is (no newline added) to every open, unsilenced watch. */
+  sendRaw(text: string): void;
+  /**
+   * Hostile: list requests are answered by `respond` instead (null restores normal lists).
+   * It gets the raw response: send anything, or nothing at all.
+   */
+  hostileLists(respond: ((res: ServerResponse) => void) | null): void;
   getLease(namespace: string, name: string): Lease | undefined;
   writeKubeconfig(path: string): string;
   close(): Promise<void>;
@@ -129,6 +136,7 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
   const pods = new Map<string, FakePod>();
   const leases = new Map<string, Lease>();
   const watches = new Set<WatchClient>();
+  let hostileList: ((res: ServerResponse) => void) | null = null;
   const sockets = new Set<Socket>();
   const snapshots = new Map<string, { items: FakePod[]; rv: number; offset: number }>();
   let history: HistoryEntry[] = [];
@@ -264,6 +272,12 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
         release();
       };
     },
+    sendRaw(text) {
+      for (const watch of watches) if (!watch.silenced) watch.res.write(text);
+    },
+    hostileLists(respond) {
+      hostileList = respond;
+    },
     getLease(namespace, name) {
       const lease = leases.get(key(namespace, name));
       return lease ? structuredClone(lease) : undefined;
@@ -312,6 +326,10 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
 
   const listPods = (res: ServerResponse, url: URL, namespace: string | undefined) => {
     counts.list++;
+    if (hostileList) {
+      hostileList(res);
+      return;
+    }
     const limit = Number(url.searchParams.get('limit') ?? 0);
     const token = url.searchParams.get('continue');
     let snapshot: { items: FakePod[]; rv: number; offset: number };

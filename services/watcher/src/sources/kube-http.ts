@@ -54,12 +54,29 @@ export function createKubeHttp(access: KubeAccess): KubeHttp {
   };
 }
 
-export function readBody(res: http.IncomingMessage): Promise<string> {
+/**
+ * A list page of 500 pods is about 10 MB of JSON (managedFields included); anything far
+ * larger is not a page and would only exhaust the heap.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** The whole body as text; a body over `maxBytes` drops the connection with API_PROTOCOL. */
+export function readBody(res: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
     if (res.destroyed && !res.complete)
       return reject(new WatcherError('API_NETWORK', 'connection closed early'));
     const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        chunks.length = 0;
+        reject(new WatcherError('API_PROTOCOL', `API server reply exceeds ${maxBytes} bytes; dropped it`));
+        res.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', (error) => reject(networkError(error)));
     res.on('close', () => {
@@ -89,4 +106,45 @@ export function statusError(statusCode: number, body: string): WatcherError {
 export function networkError(error: Error): WatcherError {
   if (error instanceof WatcherError) return error;
   return new WatcherError('API_NETWORK', `API server unreachable: ${error.message}`, { cause: error });
+}
+
+/**
+ * Splits a stream into lines with a bound on each: a server that never sends a newline must
+ * not grow a buffer without end. `push` returns the complete lines; it throws API_PROTOCOL
+ * once the unfinished line is longer than `maxLineBytes` (the caller drops the connection).
+ */
+export class LineSplitter {
+  private readonly parts: Buffer[] = [];
+  private pending = 0;
+
+  constructor(readonly maxLineBytes: number = MAX_BODY_BYTES) {}
+
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let from = 0;
+    for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
+      this.parts.push(chunk.subarray(from, nl));
+      this.pending += nl - from;
+      this.check();
+      // Decoded per whole line: a multi-byte character split across chunks stays intact.
+      lines.push(Buffer.concat(this.parts, this.pending).toString('utf8'));
+      this.parts.length = 0;
+      this.pending = 0;
+      from = nl + 1;
+    }
+    if (from < chunk.length) {
+      this.parts.push(chunk.subarray(from));
+      this.pending += chunk.length - from;
+      this.check();
+    }
+    return lines;
+  }
+
+  private check(): void {
+    if (this.pending > this.maxLineBytes) {
+      this.parts.length = 0;
+      this.pending = 0;
+      throw new WatcherError('API_PROTOCOL', `watch sent a line longer than ${this.maxLineBytes} bytes`);
+    }
+  }
 }
