@@ -243,7 +243,7 @@ async function main() {
     for (let n = 0; n < DEFAULT_RUNS; n++) {
       const run = await runOnce(process.env.BENCH_DEFAULTS_NODE_OPTIONS ?? '', 0);
       console.log(
-        `defaults run ${n + 1}: peak RSS ${run.rssMb.toFixed(0)} MB, sync ${run.syncMs.toFixed(0)} ms`,
+        `defaults run ${n + 1}: peak RSS ${run.rssMb.toFixed(0)} MB, sync ${run.syncMs.toFixed(0)} ms (list ${run.listMs} ms, reconcile ${run.reconcileMs} ms)`,
       );
     }
     return;

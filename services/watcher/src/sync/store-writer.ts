@@ -28,7 +28,11 @@ export interface StoreWriterDeps {
   logger: Logger;
   metrics: WatcherMetrics;
   backoff: BackoffPolicy;
-  /** Per-pod writes in flight at once (ioredis pipelines them onto one connection). */
+  /**
+   * Per-pod writes in flight at once (ioredis pipelines them onto one connection).
+   * Default 64: below the 100 live objects per allocation site at which V8 starts
+   * allocating a site's objects in the old generation (see the Redis store's reconcile).
+   */
   concurrency?: number;
   /** Called after each successful reconcile (the heartbeat follows at once). */
   onReconciled?: () => void;
@@ -197,7 +201,7 @@ export class StoreWriter {
     const { store, cluster, clock, metrics } = this.deps;
     const batch = this.pending;
     this.pending = new Map();
-    const limit = this.deps.concurrency ?? 256;
+    const limit = this.deps.concurrency ?? 64;
     const entries = [...batch.entries()];
     let firstError: unknown;
     for (let i = 0; i < entries.length; i += limit) {
