@@ -91,6 +91,12 @@ describe('the watcher against a hostile API', () => {
   it.each([
     ['a line that is not JSON', 'this is not json\n', true],
     ['a truncated JSON object', '{"type":"ADDED","object":{"metadata":\n', true],
+    // These crashed the process (a TypeError in the stream's data handler) before the
+    // watch lines were checked for shape.
+    ['a JSON null', 'null\n', true],
+    ['an event whose type is a number', '{"type":5,"object":{}}\n', true],
+    ['an event of an unknown type', `${JSON.stringify({ type: 'FOO', object: { kind: 'Pod' } })}\n`, true],
+    ['a JSON array', '[1,2,3]\n', true],
     [
       'an object that is not a pod',
       `${JSON.stringify({ type: 'ADDED', object: { kind: 'Secret', metadata: { name: 'x' } } })}\n`,

@@ -2,9 +2,13 @@
 // pods (a stream of JSON lines). Plain node:http(s) requests (see kube-access.ts for the
 // credentials), so that pages become slim records at once, bookmarks can be asked for and
 // a silent watch can be aborted (client-node's informer does neither, see FACTS.md).
-import { WatcherError } from '../errors.js';
+import { errorMessage, WatcherError } from '../errors.js';
 import type { KubeAccess } from './kube-access.js';
-import { createKubeHttp, networkError, readBody, statusError } from './kube-http.js';
+import { createKubeHttp, LineSplitter, networkError, readBody, statusError } from './kube-http.js';
+
+/** A pod event is a few KB; a 16 MiB line is an API server gone wrong, or not an API server. */
+const MAX_WATCH_LINE_BYTES = 16 * 1024 * 1024;
+const WATCH_EVENT_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
 
 export interface PodQuery {
   namespace?: string | undefined;
@@ -82,28 +86,31 @@ export function createKubeApi(access: KubeAccess): KubeApi {
       await new Promise<void>((resolve, reject) => {
         if (res.destroyed && !res.complete)
           return reject(new WatcherError('API_NETWORK', 'watch connection dropped'));
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let newline = buffered.indexOf('\n');
-          while (newline >= 0) {
-            const line = buffered.slice(0, newline).trim();
-            buffered = buffered.slice(newline + 1);
-            if (line !== '') {
-              let event: WatchEvent;
-              try {
-                event = JSON.parse(line);
-              } catch (error) {
-                res.destroy();
-                reject(
-                  new WatcherError('API_PROTOCOL', 'watch sent a line that is not JSON', { cause: error }),
-                );
-                return;
-              }
-              handlers.onEvent(event);
+        // Watch lines are untrusted: bounded in size, parsed, and checked for shape before
+        // the sync loop sees them. Anything odd drops the stream; the source restarts it.
+        const lines = new LineSplitter(MAX_WATCH_LINE_BYTES);
+        const fail = (error: WatcherError) => {
+          res.destroy();
+          reject(error);
+        };
+        res.on('data', (chunk: Buffer) => {
+          try {
+            for (const raw of lines.push(chunk)) {
+              const line = raw.trim();
+              if (line !== '') handlers.onEvent(parseWatchEvent(line));
             }
-            newline = buffered.indexOf('\n');
+          } catch (error) {
+            fail(
+              error instanceof WatcherError
+                ? error
+                : new WatcherError(
+                    'API_PROTOCOL',
+                    `watch event could not be handled: ${errorMessage(error)}`,
+                    {
+                      cause: error,
+                    },
+                  ),
+            );
           }
         });
         res.on('end', () => resolve());
@@ -115,6 +122,27 @@ export function createKubeApi(access: KubeAccess): KubeApi {
       });
     },
   };
+}
+
+/** One watch line to an event, or an API_PROTOCOL error naming what is wrong with it. */
+export function parseWatchEvent(line: string): WatchEvent {
+  let event: unknown;
+  try {
+    event = JSON.parse(line);
+  } catch (error) {
+    throw new WatcherError('API_PROTOCOL', 'watch sent a line that is not JSON', { cause: error });
+  }
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new WatcherError('API_PROTOCOL', 'watch sent a line that is not an event object');
+  }
+  const { type, object } = event as { type?: unknown; object?: unknown };
+  if (typeof type !== 'string' || !WATCH_EVENT_TYPES.has(type)) {
+    throw new WatcherError(
+      'API_PROTOCOL',
+      `watch sent an event of unknown type ${JSON.stringify(type)?.slice(0, 40)}`,
+    );
+  }
+  return { type: type as WatchEvent['type'], object };
 }
 
 function podsPath(namespace: string | undefined): string {
