@@ -6,7 +6,13 @@ import { canonicalIps, tryNormalizeIp } from './ip.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { notFound, resolveClaims } from './resolve.js';
 import { compareResourceVersions } from './resource-version.js';
-import { type IdentityStore, type ReconcileOptions, type ReconcileStats, reconcileBound } from './store.js';
+import {
+  assertHeartbeatTtl,
+  type IdentityStore,
+  type ReconcileOptions,
+  type ReconcileStats,
+  reconcileBound,
+} from './store.js';
 
 interface PodEntry {
   resourceVersion: string;
@@ -81,6 +87,7 @@ export class MemoryIdentityStore implements IdentityStore {
 
   async heartbeat(cluster: string, ttlMs: number): Promise<void> {
     assertClusterName(cluster);
+    assertHeartbeatTtl(ttlMs);
     this.heartbeats.set(cluster, this.now() + ttlMs);
   }
 

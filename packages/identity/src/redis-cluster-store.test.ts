@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
+import { describeRedisRaces } from './redis-store.races.js';
 import { describeStoreContract } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
@@ -18,3 +19,7 @@ describeStoreContract('redis cluster (3 masters)', () => ({
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
 }));
+
+describeRedisRaces('redis cluster (3 masters)', (keyPrefix) =>
+  createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+);

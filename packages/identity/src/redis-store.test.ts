@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
+import { describeRedisRaces } from './redis-store.races.js';
 import { describeStoreContract, eventually, record } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
@@ -17,6 +18,10 @@ describeStoreContract('redis (single server)', () => ({
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
 }));
+
+describeRedisRaces('single server', (keyPrefix) =>
+  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100 }),
+);
 
 describe('redis store: failures', () => {
   const LOOKUP_TIMEOUT = 150;

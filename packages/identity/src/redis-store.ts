@@ -15,7 +15,13 @@ import { ReadConnection, type ReadError } from './redis-read/connection.js';
 import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
 import { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
 import { notFound, resolveClaims } from './resolve.js';
-import { type IdentityStore, type ReconcileOptions, type ReconcileStats, reconcileBound } from './store.js';
+import {
+  assertHeartbeatTtl,
+  type IdentityStore,
+  type ReconcileOptions,
+  type ReconcileStats,
+  reconcileBound,
+} from './store.js';
 
 export interface RedisIdentityStoreOptions {
   /** `redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2` (see redis-url.ts). */
@@ -246,6 +252,16 @@ export class RedisIdentityStore implements IdentityStore {
       ...ips.map((ip) => this.scripts.podgateSetClaim(this.ipKey(ip), field, rv, json)),
       ...released.map((ip) => this.scripts.podgateDeleteClaim(this.ipKey(ip), field, rv)),
     ]);
+    if (ips.length === 0) return;
+    // SET_CLAIM sees only its IP's hash: if another writer (an old leader's write still in
+    // flight, ADR 0003) stored a newer version of this pod after our SET_POD and released
+    // these IPs before our SET_CLAIM landed, nothing refused it. The pod entry is the truth:
+    // re-read it after our writes and withdraw the claims it does not list (only ours, and
+    // only if not newer). Whoever wrote the entry after us did so before this read, so
+    // either it removed our claim or we do.
+    const now = podEntryIps(await this.client.hget(this.podsKey(cluster), record.uid));
+    const stray = ips.filter((ip) => !now.includes(ip));
+    await Promise.all(stray.map((ip) => this.scripts.podgateDeleteClaim(this.ipKey(ip), field, rv)));
   }
 
   async release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
@@ -319,12 +335,7 @@ export class RedisIdentityStore implements IdentityStore {
 
   async heartbeat(cluster: string, ttlMs: number): Promise<void> {
     assertClusterName(cluster);
-    if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
-      throw new IdentityError(
-        'invalid_store_options',
-        `heartbeat TTL must be a positive integer of ms, got ${ttlMs}`,
-      );
-    }
+    assertHeartbeatTtl(ttlMs);
     await this.client.set(this.heartbeatKey(cluster), String(Date.now()), 'PX', ttlMs);
   }
 

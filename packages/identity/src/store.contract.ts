@@ -343,6 +343,38 @@ export function describeStoreContract(name: string, backend: () => StoreBackend)
       expect(await who(twin, '10.0.0.1')).toBe('u1');
     });
 
+    it('refuses a heartbeat TTL that is not a positive integer of ms (no unbounded trust)', async () => {
+      const { store } = await fresh([]);
+      for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(store.heartbeat('a', ttl)).rejects.toThrow(/positive integer/);
+      }
+      await store.claim('a', record('u1', ['10.0.0.1'], '5'));
+      await b.sync(store);
+      expect(await who(store, '10.0.0.1')).toBe('<stale_cluster>');
+    });
+
+    it('reconcile leaves a listed pod’s newer state (written after the listing) alone', async () => {
+      const cluster = 'prod.eu-1_x';
+      const { store } = await fresh([cluster]);
+      await store.claim(cluster, record('u1', ['10.0.0.1'], '40'));
+      // Events after the listing: u1 moved to 10.0.0.2 and 2001:db8::2; u2 was deleted.
+      await store.claim(cluster, record('u2', ['10.0.0.3'], '41'));
+      await store.claim(cluster, record('u1', ['10.0.0.2', '2001:db8::2'], '60'));
+      await store.release(cluster, 'u2', '61');
+      const listing = [record('u1', ['10.0.0.1'], '40'), record('u2', ['10.0.0.3'], '41')];
+      expect(await store.reconcile(cluster, listing, { listingVersion: '50' })).toEqual({
+        claimed: 2,
+        removed: 0,
+      });
+      expect(await who(store, '10.0.0.1', [cluster])).toBe('<not_found>');
+      expect(await who(store, '10.0.0.2', [cluster])).toBe('u1');
+      expect(await who(store, '2001:db8::2', [cluster])).toBe('u1');
+      expect(await who(store, '10.0.0.3', [cluster])).toBe('<not_found>');
+      // The tombstone (61) survived the reconcile: a late claim at the listed version stays refused.
+      await store.claim(cluster, record('u2', ['10.0.0.3'], '41'));
+      expect(await who(store, '10.0.0.3', [cluster])).toBe('<not_found>');
+    });
+
     it('refuses cluster names that cannot scope keys; lookups never throw', async () => {
       const { store } = await fresh();
       await expect(store.claim('a/b', record('u1', ['10.0.0.1'], '1'))).rejects.toThrow(/cluster name/);

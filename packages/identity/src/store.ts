@@ -1,6 +1,7 @@
 // The store interface: one writer per cluster (the watcher), many readers.
 // Implementations: RedisIdentityStore (single node and Redis Cluster), MemoryIdentityStore.
 // All must pass the same contract suite (store.contract.ts).
+import { IdentityError } from './errors.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { maxResourceVersion } from './resource-version.js';
 
@@ -44,6 +45,19 @@ export interface ReconcileOptions {
  */
 export function reconcileBound(records: readonly PodRecord[], listingVersion = ''): string {
   return maxResourceVersion([listingVersion, ...records.map((r) => r.resourceVersion)]);
+}
+
+/**
+ * A heartbeat's TTL bounds how long readers trust a dead watcher's claims, so it must be a
+ * positive integer of milliseconds (Infinity or NaN would mean trust for ever, or never).
+ */
+export function assertHeartbeatTtl(ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
+    throw new IdentityError(
+      'invalid_store_options',
+      `heartbeat TTL must be a positive integer of ms, got ${ttlMs}`,
+    );
+  }
 }
 
 export interface ReconcileStats {
