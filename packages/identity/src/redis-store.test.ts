@@ -94,6 +94,14 @@ describe('redis store: failures', () => {
     }
   });
 
+  it('refuses an ioredis keyPrefix: lookups would read another prefix than writes', async () => {
+    // The lookup connection does not apply it: `x:` writes, unprefixed reads (another
+    // deployment's claims, on a shared Redis).
+    await expect(
+      createRedisIdentityStore({ url: redis.url, redisOptions: { keyPrefix: 'x:' } }),
+    ).rejects.toThrow(/keyPrefix/);
+  });
+
   it('authenticates with the password in the URL and refuses a wrong one', async () => {
     const server = await startRedis({ password: 's3cret' });
     try {

@@ -45,6 +45,10 @@ export interface RedisIdentityStoreOptions {
   dedicatedLookupConnection?: boolean;
   /** Lookups in flight on the lookup connection before new ones fail at once. Default 10,000. */
   maxOutstandingLookups?: number;
+  /**
+   * Monotonic milliseconds for heartbeat freshness. Default performance.now: a wall clock
+   * stepped back would stretch trust in a dead watcher's claims past its heartbeat's TTL.
+   */
   now?: () => number;
   /** Connection errors and failed background refreshes (the store itself never throws on lookup). */
   onError?: (err: unknown) => void;
@@ -80,6 +84,11 @@ export async function createRedisIdentityStore(
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (/[{}]/.test(prefix)) {
     throw new IdentityError('invalid_store_options', 'keyPrefix may not contain { or } (they are hash tags)');
+  }
+  // The lookup connection does not apply ioredis' keyPrefix: writes would go to one
+  // prefix and lookups read another (on a shared Redis, another deployment's claims).
+  if (options.redisOptions?.keyPrefix !== undefined) {
+    throw new IdentityError('invalid_store_options', 'set keyPrefix on the store, not in redisOptions');
   }
   for (const c of options.clusters ?? []) assertClusterName(c);
   const client = createClient(options);
@@ -198,7 +207,7 @@ export class RedisIdentityStore implements IdentityStore {
     this.freshness = new FreshnessTracker({
       readTtls: (clusters) => this.readHeartbeatTtls(clusters),
       refreshMs: options.freshnessRefreshMs ?? DEFAULT_FRESHNESS_REFRESH_MS,
-      now: options.now ?? Date.now,
+      now: options.now ?? (() => performance.now()),
       ...(options.onError !== undefined ? { onError: options.onError } : {}),
     });
   }
@@ -259,8 +268,8 @@ export class RedisIdentityStore implements IdentityStore {
     // re-read it after our writes and withdraw the claims it does not list (only ours, and
     // only if not newer). Whoever wrote the entry after us did so before this read, so
     // either it removed our claim or we do.
-    const now = podEntryIps(await this.client.hget(this.podsKey(cluster), record.uid));
-    const stray = ips.filter((ip) => !now.includes(ip));
+    const listed = podEntryIps(await this.client.hget(this.podsKey(cluster), record.uid));
+    const stray = ips.filter((ip) => !listed.includes(ip));
     await Promise.all(stray.map((ip) => this.scripts.podgateDeleteClaim(this.ipKey(ip), field, rv)));
   }
 
