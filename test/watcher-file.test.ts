@@ -75,13 +75,11 @@ describe.each([
     expect(await who('10.2.0.2')).toBe('files/b');
 
     // In-place rewrite: b gone, c added, a's annotation changed.
-    writeFileSync(
-      file,
-      listYaml(
-        podYaml('a', '10.2.0.1', '\n      annotations: { k8s.ngrok.com/env: prod }'),
-        podYaml('c', '10.2.0.3'),
-      ),
+    const good = listYaml(
+      podYaml('a', '10.2.0.1', '\n      annotations: { k8s.ngrok.com/env: prod }'),
+      podYaml('c', '10.2.0.3'),
     );
+    writeFileSync(file, good);
     await waitFor('rewrite applied', async () => (await who('10.2.0.3')) === 'files/c');
     expect(await who('10.2.0.2')).toBe('!not_found');
     const a = await store.lookup('10.2.0.1', ['files']);
@@ -97,6 +95,12 @@ describe.each([
     expect(await who('10.2.0.4')).toBe('!not_found');
     expect(await who('10.2.0.3')).toBe('files/c');
     expect(watcher.status().heartbeating).toBe(true);
+    expect(watcher.status().source.lastError).toContain('pods.yaml:');
+
+    // The bad edit undone (the same bytes as the last good file): healthy again.
+    writeFileSync(file, good);
+    await waitFor('error cleared', () => watcher.status().source.lastError === null);
+    expect(await who('10.2.0.3')).toBe('files/c');
 
     // An atomic replace (write elsewhere, rename over it), as editors and kubectl > do.
     writeFileSync(join(dir, 'next.yaml'), listYaml(podYaml('e', '10.2.0.5')));

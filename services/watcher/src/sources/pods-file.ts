@@ -3,6 +3,7 @@
 // the directory (editors and `kubectl ... > file` replace or truncate the file) and, as a
 // fallback for file systems without change events, by polling its size and mtime.
 // A file that cannot be read or parsed is logged and the last good state is kept.
+import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -37,7 +38,8 @@ export class PodsFileSource implements PodSource {
   private watcher: FSWatcher | null = null;
   private poller: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
-  private lastText: string | null = null;
+  /** Digest of the last good file: unchanged content is not re-listed, and no copy of a large file is kept. */
+  private lastDigest: string | null = null;
   private lastStat = '';
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -104,7 +106,7 @@ export class PodsFileSource implements PodSource {
     if (this.stopped) return;
     const { path } = this.options;
     const { clock, logger, metrics, parse } = this.deps;
-    let text: string;
+    let digest: string;
     let records: PodRecord[];
     try {
       const s = await stat(path).catch((error: unknown) => {
@@ -112,19 +114,24 @@ export class PodsFileSource implements PodSource {
         throw error;
       });
       this.lastStat = `${s.ino}:${s.size}:${s.mtimeMs}`;
-      text = await readFile(path, 'utf8');
-      if (text === this.lastText) return;
+      const text = await readFile(path, 'utf8');
+      digest = createHash('sha256').update(text).digest('hex');
+      if (digest === this.lastDigest) {
+        // Back to the last good content (e.g. a bad edit undone): healthy again, nothing to re-list.
+        this.state.lastError = null;
+        return;
+      }
       records = parse(text, path);
     } catch (error) {
       // The file is the whole truth once read: a bad edit keeps the last good state (and
       // the heartbeat) rather than making the cluster stale; only a first read counts.
-      if (this.lastText === null) this.state.failingSince ??= clock.now();
+      if (this.lastDigest === null) this.state.failingSince ??= clock.now();
       this.state.lastError = errorMessage(error);
       logger.error({ err: errorMessage(error), path }, 'pods file unusable; keeping the last good state');
       return;
     }
     if (this.stopped) return;
-    this.lastText = text;
+    this.lastDigest = digest;
     this.state.lastContactAt = clock.now();
     this.state.failingSince = null;
     this.state.lastError = null;
