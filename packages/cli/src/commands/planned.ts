@@ -6,9 +6,11 @@ export function plannedCommand(name: string, what: string): Command {
   return {
     name,
     summary,
-    help: `podgate ${name}: ${summary}.\n\nThis subcommand is planned and not part of this release; see the README's roadmap.`,
+    help: `podgate ${name}: ${summary}.\n\nThis subcommand is planned and not part of this release; see the README, "What is built, and what is not yet".`,
     async run(_argv, io) {
-      io.err(`podgate ${name}: not built yet (${what}). See the README's roadmap.`);
+      io.err(
+        `podgate ${name}: not built yet (${what}). See the README, "What is built, and what is not yet".`,
+      );
       return EXIT.usage;
     },
   };
