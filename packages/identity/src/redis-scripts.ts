@@ -1,8 +1,10 @@
-// Lua scripts of the Redis store. Each touches the keys of ONE hash slot (one `{tag}`), so
+// Lua scripts of the Redis store. Each per-key rule is one Lua function (RULES); the
+// scripts below call them, so a batch (redis-batch-scripts.ts) runs exactly the rules a
+// single write runs. Each script here touches the keys of ONE hash slot (one `{tag}`), so
 // they run unchanged on Redis Cluster. Layout and rules: docs/adr/0002-redis-key-layout.md.
 // `cmp` mirrors compareResourceVersions in resource-version.ts.
 
-const CMP = `
+export const RULES = `
 local function cmp(a, b)
   if type(a) ~= 'string' or type(b) ~= 'string' then return nil end
   if not string.match(a, '^%d+$') or not string.match(b, '^%d+$') then return nil end
@@ -17,6 +19,38 @@ local function version(text)
   if ok and type(e) == 'table' then return e.v, e end
   return nil, nil
 end
+-- The pod-level gate: false for an older rv (or an equal one over a tombstone), else the
+-- previous entry ('' if none) after storing {v, g, i} and indexing the IPs.
+local function set_pod(pods, ips, uid, rv, list, gone)
+  local cur = redis.call('HGET', pods, uid)
+  if cur then
+    local v, e = version(cur)
+    local c = cmp(rv, v)
+    if c ~= nil and (c < 0 or (c == 0 and e ~= nil and e.g == 1)) then return false end
+  end
+  redis.call('HSET', pods, uid, cjson.encode({v = rv, g = tonumber(gone), i = list}))
+  for ip in string.gmatch(list, '[^,]+') do redis.call('SADD', ips, ip) end
+  return cur or ''
+end
+-- Writes the claim unless the stored one is newer.
+local function set_claim(key, field, rv, json)
+  local cur = redis.call('HGET', key, field)
+  if cur then
+    local c = cmp(rv, (version(cur)))
+    if c ~= nil and c < 0 then return 0 end
+  end
+  redis.call('HSET', key, field, json)
+  return 1
+end
+-- Deletes the field (a claim, or a pod entry) unless it is newer than rv.
+local function delete_unless_newer(key, field, rv)
+  local cur = redis.call('HGET', key, field)
+  if not cur then return 0 end
+  local c = cmp(rv, (version(cur)))
+  if c ~= nil and c < 0 then return 0 end
+  redis.call('HDEL', key, field)
+  return 1
+end
 `;
 
 /**
@@ -25,45 +59,21 @@ end
  * tombstone; otherwise stores `{v, g, i}`, indexes the IPs, and returns the previous
  * entry ('' if none) so the caller can release the IPs the pod no longer has.
  */
-export const SET_POD = `${CMP}
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then
-  local v, e = version(cur)
-  local c = cmp(ARGV[2], v)
-  if c ~= nil and (c < 0 or (c == 0 and e ~= nil and e.g == 1)) then return false end
-end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({v = ARGV[2], g = tonumber(ARGV[4]), i = ARGV[3]}))
-for ip in string.gmatch(ARGV[3], '[^,]+') do redis.call('SADD', KEYS[2], ip) end
-return cur or ''
+export const SET_POD = `${RULES}
+return set_pod(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `;
 
 /** KEYS: ip:{ip}. ARGV: field, rv, claim JSON. Writes unless the stored claim is newer. */
-export const SET_CLAIM = `${CMP}
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then
-  local c = cmp(ARGV[2], (version(cur)))
-  if c ~= nil and c < 0 then return 0 end
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return 1
+export const SET_CLAIM = `${RULES}
+return set_claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 `;
 
 /** KEYS: ip:{ip}. ARGV: field, rv. Deletes this pod's claim unless it is newer than rv. */
-export const DELETE_CLAIM = `${CMP}
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then return 0 end
-local c = cmp(ARGV[2], (version(cur)))
-if c ~= nil and c < 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-return 1
+export const DELETE_CLAIM = `${RULES}
+return delete_unless_newer(KEYS[1], ARGV[1], ARGV[2])
 `;
 
 /** KEYS: pods:{cluster}. ARGV: uid, bound rv. Drops the entry (live or tombstone) unless newer. */
-export const DROP_POD = `${CMP}
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then return 0 end
-local c = cmp(ARGV[2], (version(cur)))
-if c ~= nil and c < 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-return 1
+export const DROP_POD = `${RULES}
+return delete_unless_newer(KEYS[1], ARGV[1], ARGV[2])
 `;

@@ -11,6 +11,13 @@ import { IdentityError } from './errors.js';
 import { FreshnessTracker } from './freshness.js';
 import { canonicalIps, tryNormalizeIp } from './ip.js';
 import type { LookupResult, PodRecord } from './model.js';
+import {
+  type BatchTarget,
+  claimInBatches,
+  defineBatchScripts,
+  podEntryIps,
+  sweepInBatches,
+} from './redis-batch-reconcile.js';
 import { ReadConnection, type ReadError } from './redis-read/connection.js';
 import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
 import { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
@@ -43,6 +50,11 @@ export interface RedisIdentityStoreOptions {
   redisOptions?: RedisOptions;
   /** One server only: lookups on their own pipelined connection (ADR 0004). Default true. */
   dedicatedLookupConnection?: boolean;
+  /**
+   * One server only: pods per reconcile script (IPs per sweep script: 4x this). Default 256.
+   * 0: one pod at a time with one-slot scripts, as on Redis Cluster.
+   */
+  reconcileBatchSize?: number;
   /** Lookups in flight on the lookup connection before new ones fail at once. Default 10,000. */
   maxOutstandingLookups?: number;
   /**
@@ -68,6 +80,13 @@ const SCAN_COUNT = 1000;
  * instead of 220 at 100,000 pods with Node's default heap limits).
  */
 const WRITE_CONCURRENCY = 64;
+/**
+ * One server: a batch of 256 pods is one script of a few ms (lookups wait behind it); two
+ * in flight let the watcher build the next batch while Redis runs one.
+ */
+const DEFAULT_RECONCILE_BATCH = 256;
+const SWEEP_BATCH_FACTOR = 4;
+const BATCHES_IN_FLIGHT = 2;
 
 type Client = Redis | Cluster;
 type ScriptFn = (...args: string[]) => Promise<unknown>;
@@ -189,6 +208,8 @@ export class RedisIdentityStore implements IdentityStore {
   private readonly scripts: Scripts;
   private readonly freshness: FreshnessTracker;
   private readonly lookupTimeoutMs: number;
+  /** Pods per reconcile script; 0 on Redis Cluster (scripts there touch one slot). */
+  private readonly reconcileBatch: number;
   /** Clusters whose heartbeats are tracked: a lookup naming only these is one round trip. */
   private readonly trackedClusters = new Set<string>();
 
@@ -204,6 +225,15 @@ export class RedisIdentityStore implements IdentityStore {
     client.defineCommand('podgateDeleteClaim', { numberOfKeys: 1, lua: DELETE_CLAIM });
     client.defineCommand('podgateDropPod', { numberOfKeys: 1, lua: DROP_POD });
     this.scripts = client as unknown as Scripts;
+    const batch = options.reconcileBatchSize ?? DEFAULT_RECONCILE_BATCH;
+    if (!Number.isInteger(batch) || batch < 0) {
+      throw new IdentityError(
+        'invalid_store_options',
+        `reconcileBatchSize must be an integer >= 0, got ${batch}`,
+      );
+    }
+    this.reconcileBatch = client instanceof Redis ? batch : 0;
+    if (client instanceof Redis) defineBatchScripts(client);
     this.freshness = new FreshnessTracker({
       readTtls: (clusters) => this.readHeartbeatTtls(clusters),
       refreshMs: options.freshnessRefreshMs ?? DEFAULT_FRESHNESS_REFRESH_MS,
@@ -298,7 +328,12 @@ export class RedisIdentityStore implements IdentityStore {
     options: ReconcileOptions = {},
   ): Promise<ReconcileStats> {
     assertClusterName(cluster);
-    await forEachLimit(records, WRITE_CONCURRENCY, (r) => this.claim(cluster, r));
+    const batch = this.batchTarget(cluster);
+    if (batch !== undefined) {
+      await claimInBatches(batch, cluster, records, this.reconcileBatch, BATCHES_IN_FLIGHT);
+    } else {
+      await forEachLimit(records, WRITE_CONCURRENCY, (r) => this.claim(cluster, r));
+    }
     // uid -> canonical IPs, sharing the records' own arrays (already canonical when they
     // come from derivePodRecord): at 100,000 pods a Set per pod cost ~20 MB of heap.
     const listed = new Map<string, readonly string[]>();
@@ -315,6 +350,10 @@ export class RedisIdentityStore implements IdentityStore {
       });
     });
 
+    if (batch !== undefined) {
+      const removed = await this.sweepInBatches(batch, cluster, listed, bound);
+      return { claimed: records.length, removed };
+    }
     let removed = 0;
     const owner = `${cluster}/`;
     await this.scan('sscan', this.ipsKey(cluster), (ips) =>
@@ -340,6 +379,53 @@ export class RedisIdentityStore implements IdentityStore {
       }),
     );
     return { claimed: records.length, removed };
+  }
+
+  /** The batched path's view of this store, on one server; undefined on Redis Cluster. */
+  private batchTarget(cluster: string): BatchTarget | undefined {
+    const client = this.client;
+    if (this.reconcileBatch === 0 || !(client instanceof Redis)) return undefined;
+    return {
+      client,
+      podsKey: this.podsKey(cluster),
+      ipsKey: this.ipsKey(cluster),
+      ipKey: (ip) => this.ipKey(ip),
+      deleteClaim: (ipKey, field, rv) => this.scripts.podgateDeleteClaim(ipKey, field, rv),
+    };
+  }
+
+  /** The sweep of ips:{c}, a batch of IPs per script (one server). */
+  private async sweepInBatches(
+    batch: BatchTarget,
+    cluster: string,
+    listed: ReadonlyMap<string, readonly string[]>,
+    bound: string,
+  ): Promise<number> {
+    // IP -> uid(s) of the listed pods that list it; a plain uid for the usual one owner.
+    const owners = new Map<string, string | string[]>();
+    for (const [uid, ips] of listed) {
+      for (const ip of ips) {
+        const seen = owners.get(ip);
+        if (seen === undefined) owners.set(ip, uid);
+        else if (typeof seen === 'string') owners.set(ip, [seen, uid]);
+        else seen.push(uid);
+      }
+    }
+    let removed = 0;
+    const size = this.reconcileBatch * SWEEP_BATCH_FACTOR;
+    await this.scan('sscan', batch.ipsKey, async (ips) => {
+      const deleted = await sweepInBatches(
+        batch,
+        cluster,
+        ips,
+        (ip) => owners.get(ip),
+        bound,
+        size,
+        BATCHES_IN_FLIGHT,
+      );
+      removed += deleted;
+    });
+    return removed;
   }
 
   async heartbeat(cluster: string, ttlMs: number): Promise<void> {
@@ -458,18 +544,6 @@ export class RedisIdentityStore implements IdentityStore {
 function areCanonical(ips: readonly string[]): boolean {
   for (const ip of ips) if (tryNormalizeIp(ip) !== ip) return false;
   return ips.length < 2 || new Set(ips).size === ips.length;
-}
-
-/** The IPs of a pod entry returned by SET_POD ('' = no entry; tombstones own none). */
-function podEntryIps(entry: unknown): string[] {
-  if (typeof entry !== 'string' || entry === '') return [];
-  try {
-    const parsed = JSON.parse(entry) as { g?: unknown; i?: unknown };
-    if (parsed.g === 1 || typeof parsed.i !== 'string') return [];
-    return parsed.i.split(',').filter((ip) => ip !== '');
-  } catch {
-    return [];
-  }
 }
 
 async function forEachLimit<T>(
