@@ -53,21 +53,27 @@ function slowStore(inner: MemoryIdentityStore) {
   };
 }
 
+/** A writer over a slow, switchable store wrapping a memory store, fed from a view. */
+async function setup() {
+  const memory = new MemoryIdentityStore();
+  await memory.heartbeat('c', 60_000);
+  const slow = slowStore(memory);
+  const view = new PodView();
+  const writer = new StoreWriter({
+    store: slow.store,
+    cluster: 'c',
+    snapshot: () => ({ records: view.records() }),
+    clock: systemClock,
+    logger: memoryLogger().logger,
+    metrics: createMetrics(),
+    backoff: { baseMs: 5, capMs: 20 },
+  });
+  return { memory, slow, view, writer };
+}
+
 describe('StoreWriter', () => {
   it('never overlaps two writes of one pod, and the newest state wins', async () => {
-    const memory = new MemoryIdentityStore();
-    await memory.heartbeat('c', 60_000);
-    const slow = slowStore(memory);
-    const view = new PodView();
-    const writer = new StoreWriter({
-      store: slow.store,
-      cluster: 'c',
-      snapshot: () => ({ records: view.records() }),
-      clock: systemClock,
-      logger: memoryLogger().logger,
-      metrics: createMetrics(),
-      backoff: { baseMs: 5, capMs: 20 },
-    });
+    const { memory, slow, view, writer } = await setup();
     view.replaceAll([]);
     writer.requestReconcile(Date.now());
     let rv = 1;
@@ -87,19 +93,7 @@ describe('StoreWriter', () => {
   });
 
   it('while the store is down: keeps retrying, then converges from the view', async () => {
-    const memory = new MemoryIdentityStore();
-    await memory.heartbeat('c', 60_000);
-    const slow = slowStore(memory);
-    const view = new PodView();
-    const writer = new StoreWriter({
-      store: slow.store,
-      cluster: 'c',
-      snapshot: () => ({ records: view.records() }),
-      clock: systemClock,
-      logger: memoryLogger().logger,
-      metrics: createMetrics(),
-      backoff: { baseMs: 5, capMs: 20 },
-    });
+    const { memory, slow, view, writer } = await setup();
     view.replaceAll([rec('a', '10.1.0.1', 1), rec('b', '10.1.0.2', 2)]);
     writer.requestReconcile(Date.now());
     await waitFor('synced', () => writer.initialSyncDone);
