@@ -7,19 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryIdentityStore } from '@podgate/identity';
-import {
-  createKubeApi,
-  createMetrics,
-  KubernetesPodSource,
-  loadKubeAccess,
-  type RunningWatcher,
-  recordDeriver,
-  startWatcher,
-  systemClock,
-} from '@podgate/watcher';
+import { createMetrics, loadKubeAccess, type RunningWatcher, startWatcher } from '@podgate/watcher';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LineSplitter, readBody } from '../services/watcher/src/sources/kube-http.js';
-import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
 import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
 
 const CLUSTER = 'hostile';
@@ -43,20 +34,10 @@ describe('the watcher against a hostile API', () => {
     const metrics = createMetrics();
     const log = memoryLogger();
     logs = log.lines;
-    const source = new KubernetesPodSource(
-      {
-        api: createKubeApi(access),
-        derive: recordDeriver(),
-        clock: systemClock,
-        logger: log.logger,
-        metrics,
-      },
-      {
-        pageSize: 50,
-        watchIdleTimeoutMs: 2000,
-        watchTimeoutSeconds: 60,
-        backoff: { baseMs: 10, capMs: 100 },
-      },
+    const source = testKubeSource(
+      access,
+      { logger: log.logger, metrics },
+      { pageSize: 50, watchIdleTimeoutMs: 2000, backoff: { baseMs: 10, capMs: 100 } },
     );
     watcher = startWatcher(
       {

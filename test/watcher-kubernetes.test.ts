@@ -6,19 +6,15 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createRedisIdentityStore, type IdentityStore, MemoryIdentityStore } from '@podgate/identity';
 import {
-  createKubeApi,
   createMetrics,
-  KubernetesPodSource,
   kubeAccessFromKubeConfig,
   loadKubeAccess,
   type RunningWatcher,
-  recordDeriver,
   startWatcher,
-  systemClock,
   type WatcherMetrics,
 } from '@podgate/watcher';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
 import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
 import { type RedisServer, startRedis } from './support/redis.js';
 
@@ -73,15 +69,7 @@ describe.each(Object.keys(stores))(
       const metrics = createMetrics();
       const start = () => {
         const { logger } = memoryLogger();
-        const source = new KubernetesPodSource(
-          { api: createKubeApi(access), derive: recordDeriver(), clock: systemClock, logger, metrics },
-          {
-            pageSize: 2,
-            watchIdleTimeoutMs: 400,
-            watchTimeoutSeconds: 60,
-            backoff: { baseMs: 20, capMs: 200 },
-          },
-        );
+        const source = testKubeSource(access, { logger, metrics }, { pageSize: 2, watchIdleTimeoutMs: 400 });
         const watcher = startWatcher(
           {
             cluster: CLUSTER,

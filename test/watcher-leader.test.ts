@@ -6,20 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryIdentityStore } from '@podgate/identity';
 import {
-  createKubeApi,
   createKubeLeaseApi,
   createMetrics,
   type KubeAccess,
-  KubernetesPodSource,
   type LeaderRunner,
   loadKubeAccess,
-  recordDeriver,
   runWithLeaderElection,
   startWatcher,
   systemClock,
 } from '@podgate/watcher';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
 import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
 
 let dir: string;
@@ -60,15 +57,7 @@ function replica(identity: string): LeaderRunner {
           store,
           logger,
           metrics,
-          source: new KubernetesPodSource(
-            { api: createKubeApi(kube), derive: recordDeriver(), clock: systemClock, logger, metrics },
-            {
-              pageSize: 100,
-              watchIdleTimeoutMs: 5_000,
-              watchTimeoutSeconds: 60,
-              backoff: { baseMs: 20, capMs: 100 },
-            },
-          ),
+          source: testKubeSource(kube, { logger, metrics }, { backoff: { baseMs: 20, capMs: 100 } }),
         },
       ),
   );

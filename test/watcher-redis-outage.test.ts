@@ -4,17 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisIdentityStore, type RedisIdentityStore } from '@podgate/identity';
-import {
-  createKubeApi,
-  createMetrics,
-  KubernetesPodSource,
-  loadKubeAccess,
-  recordDeriver,
-  startWatcher,
-  systemClock,
-} from '@podgate/watcher';
+import { createMetrics, loadKubeAccess, startWatcher } from '@podgate/watcher';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
+import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
 import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
 import { type RedisServer, redisCli, startRedis } from './support/redis.js';
 
@@ -47,15 +39,7 @@ it('converges the store after Redis comes back, losing no change made meanwhile'
   const kube = await loadKubeAccess({ kubeconfigPath: api.writeKubeconfig(join(dir, 'kubeconfig')) });
   const { logger, lines } = memoryLogger();
   const metrics = createMetrics();
-  const source = new KubernetesPodSource(
-    { api: createKubeApi(kube), derive: recordDeriver(), clock: systemClock, logger, metrics },
-    {
-      pageSize: 100,
-      watchIdleTimeoutMs: 5_000,
-      watchTimeoutSeconds: 60,
-      backoff: { baseMs: 20, capMs: 200 },
-    },
-  );
+  const source = testKubeSource(kube, { logger, metrics });
   const watcher = startWatcher(
     {
       cluster: 'c1',
@@ -106,15 +90,7 @@ it('a store that lost everything silently (FLUSHALL on our own server) is repair
   const kube = await loadKubeAccess({ kubeconfigPath: api.writeKubeconfig(join(dir, 'kubeconfig-2')) });
   const { logger } = memoryLogger();
   const metrics = createMetrics();
-  const source = new KubernetesPodSource(
-    { api: createKubeApi(kube), derive: recordDeriver(), clock: systemClock, logger, metrics },
-    {
-      pageSize: 100,
-      watchIdleTimeoutMs: 5_000,
-      watchTimeoutSeconds: 60,
-      backoff: { baseMs: 20, capMs: 200 },
-    },
-  );
+  const source = testKubeSource(kube, { logger, metrics });
   const watcher = startWatcher(
     {
       cluster: 'c2',

@@ -2,7 +2,13 @@
 import { Writable } from 'node:stream';
 import type { IdentityReader, LookupResult } from '@podgate/identity';
 import type { Logger } from 'pino';
+import { systemClock } from './clock.js';
+import { recordDeriver } from './deps.js';
 import { createLogger } from './logger.js';
+import type { WatcherMetrics } from './metrics.js';
+import type { KubeAccess } from './sources/kube-access.js';
+import { createKubeApi } from './sources/kube-api.js';
+import { KubernetesPodSource, type KubernetesSourceOptions } from './sources/kubernetes.js';
 
 /** Polls `check` until it returns true (or a truthy value), failing after `timeoutMs`. */
 export async function waitFor<T>(
@@ -48,4 +54,22 @@ export function memoryLogger(level: 'info' | 'debug' | 'warn' = 'info'): {
 export async function owner(store: IdentityReader, ip: string, cluster: string): Promise<string> {
   const result: LookupResult = await store.lookup(ip, [cluster]);
   return result.ok ? `${result.identity.namespace}/${result.identity.name}` : `!${result.reason}`;
+}
+
+/** A Kubernetes pod source with test-speed timings; `options` overrides them. */
+export function testKubeSource(
+  access: KubeAccess,
+  deps: { logger: Logger; metrics: WatcherMetrics },
+  options: Partial<KubernetesSourceOptions> = {},
+): KubernetesPodSource {
+  return new KubernetesPodSource(
+    { api: createKubeApi(access), derive: recordDeriver(), clock: systemClock, ...deps },
+    {
+      pageSize: 100,
+      watchIdleTimeoutMs: 5_000,
+      watchTimeoutSeconds: 60,
+      backoff: { baseMs: 20, capMs: 200 },
+      ...options,
+    },
+  );
 }
