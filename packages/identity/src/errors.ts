@@ -5,7 +5,8 @@ export type IdentityErrorCode =
   | 'invalid_pod' // a pod without uid, name or namespace
   | 'invalid_pods_file' // a YAML pod listing that cannot be read
   | 'invalid_cluster_name' // a cluster name that cannot scope store keys
-  | 'invalid_store_options'; // a store URL or option that cannot work
+  | 'invalid_store_options' // a store URL or option that cannot work
+  | 'fenced'; // a write refused: a newer writer fenced the cluster (ADR 0003)
 
 export class IdentityError extends Error {
   readonly code: IdentityErrorCode;

@@ -8,6 +8,11 @@ import { notFound, resolveClaims } from './resolve.js';
 import { compareResourceVersions } from './resource-version.js';
 import {
   assertHeartbeatTtl,
+  assertPodUid,
+  type EpochWrites,
+  type FenceResult,
+  fencedError,
+  fenceWriter,
   type IdentityStore,
   type ReconcileOptions,
   type ReconcileStats,
@@ -29,7 +34,9 @@ export interface MemoryIdentityStoreOptions {
 /** `incoming` may replace an entry at `current` unless it is older (equal is a re-apply). */
 const isOlder = (incoming: string, current: string) => compareResourceVersions(incoming, current) === -1;
 
-export class MemoryIdentityStore implements IdentityStore {
+const NO_EPOCHS: ReadonlyMap<string, number> = new Map();
+
+export class MemoryIdentityStore implements IdentityStore, EpochWrites {
   private readonly now: () => number;
   /** ip -> cluster -> uid -> claim */
   private readonly claims = new Map<string, Map<string, Map<string, StoredClaim>>>();
@@ -37,13 +44,38 @@ export class MemoryIdentityStore implements IdentityStore {
   private readonly pods = new Map<string, Map<string, PodEntry>>();
   /** cluster -> heartbeat expiry */
   private readonly heartbeats = new Map<string, number>();
+  /** cluster -> writer epoch (ADR 0003); writes carrying a lower one are refused. */
+  private readonly epochs = new Map<string, number>();
 
   constructor(options: MemoryIdentityStoreOptions = {}) {
     this.now = options.now ?? Date.now;
   }
 
-  async claim(cluster: string, record: PodRecord): Promise<void> {
+  claim(cluster: string, record: PodRecord): Promise<void> {
+    return this.claimAt(cluster, record, 0);
+  }
+
+  release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+    return this.releaseAt(cluster, uid, resourceVersion, 0);
+  }
+
+  reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats> {
+    return this.reconcileAt(cluster, records, options, 0);
+  }
+
+  heartbeat(cluster: string, ttlMs: number): Promise<void> {
+    return this.heartbeatAt(cluster, ttlMs, 0);
+  }
+
+  fence(cluster: string, epoch: number): Promise<FenceResult> {
+    return fenceWriter(this, NO_EPOCHS, cluster, epoch);
+  }
+
+  /** @internal EpochWrites (store.ts): the writes, at a writer epoch. */
+  async claimAt(cluster: string, record: PodRecord, epoch: number): Promise<void> {
     assertClusterName(cluster);
+    assertPodUid(record.uid);
+    this.checkEpoch(cluster, epoch);
     const ips = canonicalIps(record.ips);
     const previous = this.setPod(cluster, record.uid, record.resourceVersion, false, ips);
     if (previous === null) return;
@@ -54,19 +86,25 @@ export class MemoryIdentityStore implements IdentityStore {
     }
   }
 
-  async release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+  /** @internal */
+  async releaseAt(cluster: string, uid: string, resourceVersion: string, epoch: number): Promise<void> {
     assertClusterName(cluster);
+    assertPodUid(uid);
+    this.checkEpoch(cluster, epoch);
     const previous = this.setPod(cluster, uid, resourceVersion, true, []);
     for (const ip of previous?.ips ?? []) this.deleteClaim(ip, cluster, uid, resourceVersion);
   }
 
-  async reconcile(
+  /** @internal */
+  async reconcileAt(
     cluster: string,
     records: PodRecord[],
     options: ReconcileOptions = {},
+    epoch = 0,
   ): Promise<ReconcileStats> {
     assertClusterName(cluster);
-    for (const record of records) await this.claim(cluster, record);
+    for (const record of records) await this.claimAt(cluster, record, epoch);
+    this.checkEpoch(cluster, epoch);
     const listed = new Map(records.map((r) => [r.uid, new Set(canonicalIps(r.ips))]));
     // Entries newer than the listing were written by events after it: keep them.
     const bound = reconcileBound(records, options.listingVersion);
@@ -85,10 +123,25 @@ export class MemoryIdentityStore implements IdentityStore {
     return { claimed: records.length, removed };
   }
 
-  async heartbeat(cluster: string, ttlMs: number): Promise<void> {
+  /** @internal */
+  async heartbeatAt(cluster: string, ttlMs: number, epoch: number): Promise<void> {
     assertClusterName(cluster);
     assertHeartbeatTtl(ttlMs);
+    this.checkEpoch(cluster, epoch);
     this.heartbeats.set(cluster, this.now() + ttlMs);
+  }
+
+  /** @internal */
+  async raiseEpoch(cluster: string, epoch: number): Promise<number> {
+    const stored = this.epochs.get(cluster) ?? 0;
+    if (stored > epoch) return stored;
+    this.epochs.set(cluster, epoch);
+    return epoch;
+  }
+
+  private checkEpoch(cluster: string, epoch: number): void {
+    const stored = this.epochs.get(cluster) ?? 0;
+    if (epoch < stored) throw fencedError(cluster, epoch, stored);
   }
 
   async lookup(ip: string, clusters: readonly string[]): Promise<LookupResult> {

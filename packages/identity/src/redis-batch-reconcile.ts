@@ -12,6 +12,8 @@ export interface BatchTarget {
   client: Redis;
   podsKey: string;
   ipsKey: string;
+  /** The writer epoch the claims carry (ADR 0003). */
+  epoch: number;
   ipKey(ip: string): string;
   /** DELETE_CLAIM (one slot) on `ipKey`: a released IP's claim, unless newer than rv. */
   deleteClaim(ipKey: string, field: string, rv: string): Promise<unknown>;
@@ -44,7 +46,7 @@ export async function claimInBatches(
 ): Promise<void> {
   await forEachBatch(records.length, batchSize, inFlight, async (start, end) => {
     const keys = [target.podsKey, target.ipsKey];
-    const argv = [cluster];
+    const argv = [cluster, String(target.epoch)];
     for (let i = start; i < end; i++) {
       const r = records[i]!;
       // Not kept across the await (recomputed for the rare release below): hundreds of

@@ -8,7 +8,9 @@ import { RULES } from './redis-scripts.js';
 
 /**
  * Claims a batch of pods. KEYS: pods:{c}, ips:{c}, then every pod's `ip:{...}` keys in
- * order. ARGV: cluster, then per pod: uid, rv, comma-joined IPs, IP count, claim JSON.
+ * order. ARGV: cluster, writer epoch, then per pod: uid, rv, comma-joined IPs, IP count,
+ * claim JSON. The whole batch is refused (FENCED_REPLY) when the epoch is below the
+ * cluster's: checked once, the script being atomic.
  * Per pod: SET_POD, then SET_CLAIM on each of its IPs, as `claim` does. The re-read of the
  * pod entry that `claim` does after its IP writes is not needed here: the script is atomic,
  * so no other writer can store a newer entry (and release these IPs) between SET_POD and
@@ -18,10 +20,12 @@ import { RULES } from './redis-scripts.js';
  * known now).
  */
 export const CLAIM_BATCH = `${RULES}
+local fenced = check_epoch(KEYS[1], ARGV[2])
+if fenced then return fenced end
 local out = {}
 local k = 3
 local n = 0
-for a = 2, #ARGV, 5 do
+for a = 3, #ARGV, 5 do
   local uid, rv, list, count, json = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4]
   local cur = set_pod(KEYS[1], KEYS[2], uid, rv, list, '0')
   if cur then

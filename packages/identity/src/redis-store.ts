@@ -19,11 +19,25 @@ import {
   sweepInBatches,
 } from './redis-batch-reconcile.js';
 import { ReadConnection, type ReadError } from './redis-read/connection.js';
-import { DELETE_CLAIM, DROP_POD, SET_CLAIM, SET_POD } from './redis-scripts.js';
+import {
+  DELETE_CLAIM,
+  DROP_POD,
+  FENCED_REPLY,
+  HEARTBEAT,
+  RAISE_EPOCH,
+  SET_CLAIM,
+  SET_POD,
+} from './redis-scripts.js';
 import { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
 import { notFound, resolveClaims } from './resolve.js';
 import {
   assertHeartbeatTtl,
+  assertPodUid,
+  EPOCH_FIELD,
+  type EpochWrites,
+  type FenceResult,
+  fencedError,
+  fenceWriter,
   type IdentityStore,
   type ReconcileOptions,
   type ReconcileStats,
@@ -95,7 +109,11 @@ interface Scripts {
   podgateSetClaim: ScriptFn;
   podgateDeleteClaim: ScriptFn;
   podgateDropPod: ScriptFn;
+  podgateHeartbeat: ScriptFn;
+  podgateRaiseEpoch: ScriptFn;
 }
+
+const NO_EPOCHS: ReadonlyMap<string, number> = new Map();
 
 export async function createRedisIdentityStore(
   options: RedisIdentityStoreOptions,
@@ -204,7 +222,7 @@ function createClient(options: RedisIdentityStoreOptions): Client {
   });
 }
 
-export class RedisIdentityStore implements IdentityStore {
+export class RedisIdentityStore implements IdentityStore, EpochWrites {
   private readonly scripts: Scripts;
   private readonly freshness: FreshnessTracker;
   private readonly lookupTimeoutMs: number;
@@ -224,6 +242,8 @@ export class RedisIdentityStore implements IdentityStore {
     client.defineCommand('podgateSetClaim', { numberOfKeys: 1, lua: SET_CLAIM });
     client.defineCommand('podgateDeleteClaim', { numberOfKeys: 1, lua: DELETE_CLAIM });
     client.defineCommand('podgateDropPod', { numberOfKeys: 1, lua: DROP_POD });
+    client.defineCommand('podgateHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
+    client.defineCommand('podgateRaiseEpoch', { numberOfKeys: 1, lua: RAISE_EPOCH });
     this.scripts = client as unknown as Scripts;
     const batch = options.reconcileBatchSize ?? DEFAULT_RECONCILE_BATCH;
     if (!Number.isInteger(batch) || batch < 0) {
@@ -271,10 +291,38 @@ export class RedisIdentityStore implements IdentityStore {
     return `${this.prefix}hb:{${cluster}}`;
   }
 
-  async claim(cluster: string, record: PodRecord): Promise<void> {
+  claim(cluster: string, record: PodRecord): Promise<void> {
+    return this.claimAt(cluster, record, 0);
+  }
+
+  release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+    return this.releaseAt(cluster, uid, resourceVersion, 0);
+  }
+
+  reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats> {
+    return this.reconcileAt(cluster, records, options, 0);
+  }
+
+  heartbeat(cluster: string, ttlMs: number): Promise<void> {
+    return this.heartbeatAt(cluster, ttlMs, 0);
+  }
+
+  fence(cluster: string, epoch: number): Promise<FenceResult> {
+    return fenceWriter(this, NO_EPOCHS, cluster, epoch);
+  }
+
+  /** @internal EpochWrites (store.ts): the writes, at a writer epoch. */
+  async claimAt(cluster: string, record: PodRecord, epoch: number): Promise<void> {
     assertClusterName(cluster);
+    assertPodUid(record.uid);
+    return fencing(cluster, epoch, this.writeClaim(cluster, record, epoch));
+  }
+
+  private async writeClaim(cluster: string, record: PodRecord, epoch: number): Promise<void> {
     const ips = canonicalIps(record.ips);
     const rv = record.resourceVersion;
+    // Fenced in SET_POD; the IP writes follow only an accepted SET_POD, and the re-read
+    // below withdraws them if a newer writer's write got in between (ADR 0003).
     const previous = await this.scripts.podgateSetPod(
       this.podsKey(cluster),
       this.ipsKey(cluster),
@@ -282,6 +330,7 @@ export class RedisIdentityStore implements IdentityStore {
       rv,
       ips.join(','),
       '0',
+      String(epoch),
     );
     if (previous === null) return; // a newer version of this pod is already stored
     const field = claimField(cluster, record.uid);
@@ -303,8 +352,14 @@ export class RedisIdentityStore implements IdentityStore {
     await Promise.all(stray.map((ip) => this.scripts.podgateDeleteClaim(this.ipKey(ip), field, rv)));
   }
 
-  async release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+  /** @internal */
+  async releaseAt(cluster: string, uid: string, resourceVersion: string, epoch: number): Promise<void> {
     assertClusterName(cluster);
+    assertPodUid(uid);
+    return fencing(cluster, epoch, this.writeRelease(cluster, uid, resourceVersion, epoch));
+  }
+
+  private async writeRelease(cluster: string, uid: string, resourceVersion: string, epoch: number) {
     const previous = await this.scripts.podgateSetPod(
       this.podsKey(cluster),
       this.ipsKey(cluster),
@@ -312,6 +367,7 @@ export class RedisIdentityStore implements IdentityStore {
       resourceVersion,
       '',
       '1',
+      String(epoch),
     );
     if (previous === null) return;
     const field = claimField(cluster, uid);
@@ -322,17 +378,33 @@ export class RedisIdentityStore implements IdentityStore {
     );
   }
 
-  async reconcile(
+  /** @internal */
+  async reconcileAt(
     cluster: string,
     records: PodRecord[],
     options: ReconcileOptions = {},
+    epoch = 0,
   ): Promise<ReconcileStats> {
     assertClusterName(cluster);
-    const batch = this.batchTarget(cluster);
+    for (const r of records) assertPodUid(r.uid);
+    return fencing(cluster, epoch, this.writeReconcile(cluster, records, options, epoch));
+  }
+
+  private async writeReconcile(
+    cluster: string,
+    records: PodRecord[],
+    options: ReconcileOptions,
+    epoch: number,
+  ): Promise<ReconcileStats> {
+    // Every script below that writes the pod index checks the epoch; this early read only
+    // makes a deposed writer's reconcile fail even when it would write no pod entry.
+    const stored = Number((await this.client.hget(this.podsKey(cluster), EPOCH_FIELD)) ?? '0');
+    if (epoch < stored) throw fencedError(cluster, epoch, stored);
+    const batch = this.batchTarget(cluster, epoch);
     if (batch !== undefined) {
       await claimInBatches(batch, cluster, records, this.reconcileBatch, BATCHES_IN_FLIGHT);
     } else {
-      await forEachLimit(records, WRITE_CONCURRENCY, (r) => this.claim(cluster, r));
+      await forEachLimit(records, WRITE_CONCURRENCY, (r) => this.writeClaim(cluster, r, epoch));
     }
     // uid -> canonical IPs, sharing the records' own arrays (already canonical when they
     // come from derivePodRecord): at 100,000 pods a Set per pod cost ~20 MB of heap.
@@ -344,9 +416,12 @@ export class RedisIdentityStore implements IdentityStore {
 
     await this.scan('hscan', podsKey, async (items) => {
       const unlisted: string[] = [];
-      for (let i = 0; i < items.length; i += 2) if (!listed.has(items[i]!)) unlisted.push(items[i]!);
+      for (let i = 0; i < items.length; i += 2) {
+        const uid = items[i]!;
+        if (uid !== EPOCH_FIELD && !listed.has(uid)) unlisted.push(uid);
+      }
       await forEachLimit(unlisted, WRITE_CONCURRENCY, async (uid) => {
-        await this.scripts.podgateDropPod(podsKey, uid, bound);
+        await this.scripts.podgateDropPod(podsKey, uid, bound, String(epoch));
       });
     });
 
@@ -382,13 +457,14 @@ export class RedisIdentityStore implements IdentityStore {
   }
 
   /** The batched path's view of this store, on one server; undefined on Redis Cluster. */
-  private batchTarget(cluster: string): BatchTarget | undefined {
+  private batchTarget(cluster: string, epoch: number): BatchTarget | undefined {
     const client = this.client;
     if (this.reconcileBatch === 0 || !(client instanceof Redis)) return undefined;
     return {
       client,
       podsKey: this.podsKey(cluster),
       ipsKey: this.ipsKey(cluster),
+      epoch,
       ipKey: (ip) => this.ipKey(ip),
       deleteClaim: (ipKey, field, rv) => this.scripts.podgateDeleteClaim(ipKey, field, rv),
     };
@@ -428,10 +504,26 @@ export class RedisIdentityStore implements IdentityStore {
     return removed;
   }
 
-  async heartbeat(cluster: string, ttlMs: number): Promise<void> {
+  /** @internal */
+  async heartbeatAt(cluster: string, ttlMs: number, epoch: number): Promise<void> {
     assertClusterName(cluster);
     assertHeartbeatTtl(ttlMs);
-    await this.client.set(this.heartbeatKey(cluster), String(Date.now()), 'PX', ttlMs);
+    await fencing(
+      cluster,
+      epoch,
+      this.scripts.podgateHeartbeat(
+        this.heartbeatKey(cluster),
+        this.podsKey(cluster),
+        String(Date.now()),
+        String(ttlMs),
+        String(epoch),
+      ),
+    );
+  }
+
+  /** @internal */
+  async raiseEpoch(cluster: string, epoch: number): Promise<number> {
+    return Number(await this.scripts.podgateRaiseEpoch(this.podsKey(cluster), String(epoch)));
   }
 
   lookup(ip: string, clusters: readonly string[]): Promise<LookupResult> {
@@ -538,6 +630,18 @@ export class RedisIdentityStore implements IdentityStore {
       await onBatch(items);
       cursor = next;
     } while (cursor !== '0');
+  }
+}
+
+/** `write`, with a script's FENCED_REPLY turned into IdentityError `fenced`. */
+async function fencing<T>(cluster: string, epoch: number, write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    const text = errorText(err);
+    if (!text.startsWith(FENCED_REPLY)) throw err;
+    const stored = Number(text.slice(FENCED_REPLY.length + 1));
+    throw fencedError(cluster, epoch, Number.isSafeInteger(stored) ? stored : undefined);
   }
 }
 

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { derivePodRecord } from './derive.js';
 import { ERR_NOT_FOUND, ERR_TOO_LARGE, type LookupResult, type PodRecord } from './model.js';
-import type { IdentityStore } from './store.js';
+import type { IdentityStore, IdentityWriter } from './store.js';
 
 export interface StoreBackend {
   /** A store on `keyPrefix`; two stores opened on one prefix share their data. */
@@ -47,6 +47,13 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5_000):
 }
 
 const uidOf = (r: LookupResult) => (r.ok ? r.identity.uid : `<${r.reason}>`);
+
+async function fenced(writer: IdentityWriter, cluster: string, epoch: number): Promise<IdentityWriter> {
+  const result = await writer.fence(cluster, epoch);
+  if (!result.ok) throw new Error(`fence(${cluster}, ${epoch}) refused: stored epoch ${result.epoch}`);
+  return result.writer;
+}
+const FENCED = { name: 'IdentityError', code: 'fenced' };
 
 export function describeStoreContract(name: string, backend: () => StoreBackend): void {
   describe(`IdentityStore contract: ${name}`, () => {
@@ -373,6 +380,60 @@ export function describeStoreContract(name: string, backend: () => StoreBackend)
       // The tombstone (61) survived the reconcile: a late claim at the listed version stays refused.
       await store.claim(cluster, record('u2', ['10.0.0.3'], '41'));
       expect(await who(store, '10.0.0.3', [cluster])).toBe('<not_found>');
+    });
+
+    it('fencing: a deposed writer’s late claim cannot resurrect a pod the new writer reconciled away', async () => {
+      const { store, prefix } = await fresh();
+      // Writer A leads at epoch 1: q is claimed, then deleted at 150 (a tombstone).
+      const a = await fenced(store, 'a', 1);
+      await a.claim('a', record('q', ['10.0.0.1'], '100'));
+      await a.claim('a', record('p', ['10.0.0.2'], '120'));
+      await a.release('a', 'q', '150');
+      // Writer B (another process) takes over at epoch 2 and reconciles a listing at 200:
+      // q is not in it, so its tombstone (150) is dropped.
+      const twin = await b.open(prefix);
+      opened.push(twin);
+      const bw = await fenced(twin, 'a', 2);
+      await bw.reconcile('a', [record('p', ['10.0.0.2'], '120')], { listingVersion: '200' });
+      // A's watch lags: "q modified at 130" arrives now. Nothing but the epoch refuses it.
+      await expect(a.claim('a', record('q', ['10.0.0.1'], '130'))).rejects.toMatchObject(FENCED);
+      expect(await who(store, '10.0.0.1')).toBe('<not_found>');
+      // Every other write of A is refused too, and A cannot fence back at its old epoch.
+      await expect(a.release('a', 'p', '300')).rejects.toMatchObject(FENCED);
+      await expect(a.reconcile('a', [], { listingVersion: '300' })).rejects.toMatchObject(FENCED);
+      await expect(a.heartbeat('a', LONG_TTL)).rejects.toMatchObject(FENCED);
+      expect(await a.fence('a', 1)).toEqual({ ok: false, epoch: 2 });
+      expect(await who(store, '10.0.0.2')).toBe('p');
+      // A writer that never fenced is refused once the cluster is fenced; other clusters are not.
+      await expect(store.claim('a', record('r', ['10.0.0.3'], '210'))).rejects.toMatchObject(FENCED);
+      await expect(store.heartbeat('a', LONG_TTL)).rejects.toMatchObject(FENCED);
+      await store.claim('b', record('r', ['10.0.0.3'], '210'));
+      expect(await who(store, '10.0.0.3', ['b'])).toBe('r');
+      // B's writes go through; its reconcile keeps the epoch (it is no pod).
+      await bw.claim('a', record('s', ['10.0.0.4'], '220'));
+      await bw.heartbeat('a', LONG_TTL);
+      await bw.reconcile('a', [], { listingVersion: '230' });
+      expect(await who(store, '10.0.0.4')).toBe('<not_found>');
+      await bw.claim('a', record('t', ['10.0.0.5'], '240'));
+      expect(await who(store, '10.0.0.5')).toBe('t');
+      await expect(a.claim('a', record('q', ['10.0.0.1'], '245'))).rejects.toMatchObject(FENCED);
+      // A later term (epoch 3) deposes B in turn; re-fencing at one's own epoch is allowed.
+      const again = await fenced(bw, 'a', 2);
+      const c = await fenced(store, 'a', 3);
+      await expect(again.claim('a', record('t', ['10.0.0.6'], '250'))).rejects.toMatchObject(FENCED);
+      await c.claim('a', record('t', ['10.0.0.6'], '250'));
+      expect(await who(store, '10.0.0.6')).toBe('t');
+    });
+
+    it('fencing: refuses epochs that are not positive integers, and the reserved pod UID', async () => {
+      const { store } = await fresh();
+      for (const epoch of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+        await expect(store.fence('a', epoch)).rejects.toThrow(/positive integer/);
+      }
+      await expect(store.fence('a/b', 1)).rejects.toThrow(/cluster name/);
+      await expect(store.claim('a', record('~epoch', ['10.0.0.1'], '1'))).rejects.toThrow(/reserved/);
+      await expect(store.release('a', '~epoch', '1')).rejects.toThrow(/reserved/);
+      expect(await who(store, '10.0.0.1')).toBe('<not_found>');
     });
 
     it('refuses cluster names that cannot scope keys; lookups never throw', async () => {

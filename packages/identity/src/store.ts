@@ -1,6 +1,7 @@
 // The store interface: one writer per cluster (the watcher), many readers.
 // Implementations: RedisIdentityStore (single node and Redis Cluster), MemoryIdentityStore.
 // All must pass the same contract suite (store.contract.ts).
+import { assertClusterName } from './cluster-name.js';
 import { IdentityError } from './errors.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { maxResourceVersion } from './resource-version.js';
@@ -31,6 +32,45 @@ export interface IdentityWriter {
   reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats>;
   /** The cluster's watcher is alive and in sync; readers trust its claims for `ttlMs`. */
   heartbeat(cluster: string, ttlMs: number): Promise<void>;
+  /**
+   * Makes this writer the cluster's writer of epoch `epoch` (a positive integer; the
+   * watcher passes its Lease term, ADR 0003): raises the cluster's stored epoch to `epoch`
+   * unless it is already higher (then `{ok: false, epoch: <the stored one>}`: a newer
+   * writer exists), and returns a writer whose writes to `cluster` carry `epoch`. The store
+   * refuses every write to a cluster (claim, release, reconcile, heartbeat) that carries an
+   * epoch lower than the stored one, with IdentityError `fenced`; a writer that never
+   * fenced carries epoch 0, so once a cluster has been fenced, unfenced writers are refused.
+   * This writer's own epochs (for other clusters) carry over to the returned one.
+   */
+  fence(cluster: string, epoch: number): Promise<FenceResult>;
+}
+
+export type FenceResult = { ok: true; writer: IdentityWriter } | { ok: false; epoch: number };
+
+/**
+ * The field of the pod index (`pods:{c}`) that holds the cluster's writer epoch. Not a
+ * Kubernetes UID (those are UUIDs); a pod record that uses it as its UID is refused.
+ */
+export const EPOCH_FIELD = '~epoch';
+
+export function assertPodUid(uid: string): void {
+  if (uid === EPOCH_FIELD) {
+    throw new IdentityError('invalid_pod', `pod UID ${JSON.stringify(uid)} is reserved by the store`);
+  }
+}
+
+export function assertEpoch(epoch: number): void {
+  if (!Number.isSafeInteger(epoch) || epoch <= 0) {
+    throw new IdentityError('invalid_store_options', `writer epoch must be a positive integer, got ${epoch}`);
+  }
+}
+
+export function fencedError(cluster: string, epoch: number, stored?: number): IdentityError {
+  const which = stored === undefined ? 'a newer epoch' : `epoch ${stored}`;
+  return new IdentityError(
+    'fenced',
+    `write to cluster ${cluster} at writer epoch ${epoch} refused: the cluster is fenced at ${which} (another writer took over)`,
+  );
 }
 
 export interface ReconcileOptions {
@@ -77,4 +117,45 @@ export interface IdentityReader {
 export interface IdentityStore extends IdentityWriter, IdentityReader {
   /** Releases connections and timers. */
   close(): Promise<void>;
+}
+
+/** What a store implements once, epoch as an argument; `epochWriter` binds the epochs. */
+export interface EpochWrites {
+  claimAt(cluster: string, record: PodRecord, epoch: number): Promise<void>;
+  releaseAt(cluster: string, uid: string, resourceVersion: string, epoch: number): Promise<void>;
+  reconcileAt(
+    cluster: string,
+    records: PodRecord[],
+    options: ReconcileOptions | undefined,
+    epoch: number,
+  ): Promise<ReconcileStats>;
+  heartbeatAt(cluster: string, ttlMs: number, epoch: number): Promise<void>;
+  /** Raises the cluster's stored epoch to `epoch` unless higher; returns the stored one after. */
+  raiseEpoch(cluster: string, epoch: number): Promise<number>;
+}
+
+/** A writer whose writes to each cluster carry `epochs.get(cluster)` (0: never fenced). */
+export function epochWriter(target: EpochWrites, epochs: ReadonlyMap<string, number>): IdentityWriter {
+  const at = (cluster: string) => epochs.get(cluster) ?? 0;
+  return {
+    claim: (cluster, record) => target.claimAt(cluster, record, at(cluster)),
+    release: (cluster, uid, rv) => target.releaseAt(cluster, uid, rv, at(cluster)),
+    reconcile: (cluster, records, options) => target.reconcileAt(cluster, records, options, at(cluster)),
+    heartbeat: (cluster, ttlMs) => target.heartbeatAt(cluster, ttlMs, at(cluster)),
+    fence: (cluster, epoch) => fenceWriter(target, epochs, cluster, epoch),
+  };
+}
+
+/** IdentityWriter.fence for a writer carrying `epochs`. */
+export async function fenceWriter(
+  target: EpochWrites,
+  epochs: ReadonlyMap<string, number>,
+  cluster: string,
+  epoch: number,
+): Promise<FenceResult> {
+  assertClusterName(cluster);
+  assertEpoch(epoch);
+  const stored = await target.raiseEpoch(cluster, epoch);
+  if (stored > epoch) return { ok: false, epoch: stored };
+  return { ok: true, writer: epochWriter(target, new Map(epochs).set(cluster, epoch)) };
 }

@@ -43,6 +43,7 @@ function slowStore(inner: MemoryIdentityStore) {
       return inner.reconcile(c, records, options);
     },
     heartbeat: (c, ttl) => inner.heartbeat(c, ttl),
+    fence: (c, epoch) => inner.fence(c, epoch),
   };
   return {
     store,
