@@ -196,6 +196,56 @@ describe('parsePodsYaml on hostile files', () => {
       list(`${item(0)}- kind: Secret\n  metadata: {name: s}\n`),
       /^p\.yaml:96:3: expected a Pod item, found kind "Secret"/,
     ],
+    [
+      'deep flow nesting inside a List item',
+      list(
+        `- kind: Pod\n  metadata: {name: a, namespace: b, uid: c}\n  spec: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+      ),
+      /^p\.yaml:5:\d+: nesting is too deep$/,
+    ],
+    [
+      'a duplicate key inside a List item',
+      list('- kind: Pod\n  metadata: {name: a, namespace: b, uid: c, uid: d}\n'),
+      /^p\.yaml:4:45: duplicated mapping key$/,
+    ],
+    [
+      'a duplicate key inside a List item with an anchor',
+      list('- kind: Pod\n  metadata: &m {name: a, namespace: b, uid: c, uid: d}\n'),
+      /^p\.yaml:4:48: duplicated mapping key$/,
+    ],
+    [
+      'a duplicate key in a Pod document',
+      'kind: Pod\nmetadata: {name: a, namespace: b, uid: c}\nmetadata: {name: x, namespace: y, uid: z}\n',
+      /^p\.yaml:3:1: duplicated mapping key$/,
+    ],
+    [
+      'a duplicate key in the List envelope',
+      list('- kind: Pod\n  metadata: {name: a, namespace: b, uid: c}\n').replace(
+        'kind: List',
+        'kind: List\nkind: List',
+      ),
+      /^p\.yaml:6:1: duplicated mapping key$/,
+    ],
+    [
+      'an unknown tag inside a List item',
+      list('- kind: Pod\n  metadata: {name: !x a, namespace: b, uid: c}\n'),
+      /^p\.yaml:4:\d+: unknown tag/,
+    ],
+    [
+      'a merge key is an ordinary key',
+      list('- kind: Pod\n  metadata: {<<: {uid: c}, name: a, namespace: b}\n'),
+      /^p\.yaml:3:3: pod has no metadata\.uid$/,
+    ],
+    [
+      'a merge key is an ordinary key in an item with an anchor',
+      list('- kind: Pod\n  metadata: {<<: &u {uid: c}, name: a, namespace: b}\n'),
+      /^p\.yaml:3:3: pod has no metadata\.uid$/,
+    ],
+    [
+      'a __proto__ key sets no prototype',
+      list('- kind: Pod\n  metadata: {__proto__: {uid: evil}, name: a, namespace: b}\n'),
+      /^p\.yaml:3:3: pod has no metadata\.uid$/,
+    ],
     ['items as scalars', list('- 1\n'), /^p\.yaml:3:3: each item must be a Pod object/],
     [
       'a pod without uid',
@@ -208,10 +258,54 @@ describe('parsePodsYaml on hostile files', () => {
   });
 
   it("the item-at-a-time reader and the whole-file reader agree on kubectl's layout", () => {
-    const text = list(item(0) + item(1, ' # trailing comment') + item(2));
+    const aliased = `- kind: Pod
+  metadata:
+    labels: &l {k8s.ngrok.com/tier: web}
+    annotations: *l
+    name: pod-4
+    namespace: ns
+    uid: u4
+`;
+    const text = list(
+      item(0) +
+        item(1, ' # trailing comment') +
+        item(2, '?a=1&b=2*3') +
+        item(3, ' "*/5 * * * *" &x') +
+        aliased,
+    );
     // A leading `---` sends the same content through the general reader.
-    expect(parsePodsYaml(text, 'p.yaml')).toEqual(parsePodsYaml(`---\n${text}`, 'p.yaml'));
-    expect(parsePodsYaml(text, 'p.yaml').map((p) => p.metadata?.name)).toEqual(['pod-0', 'pod-1', 'pod-2']);
+    const pods = parsePodsYaml(text, 'p.yaml');
+    expect(pods).toEqual(parsePodsYaml(`---\n${text}`, 'p.yaml'));
+    expect(pods.map((p) => p.metadata?.name)).toEqual(['pod-0', 'pod-1', 'pod-2', 'pod-3', 'pod-4']);
+    expect(pods.map((p) => p.metadata?.annotations)).toEqual([
+      { 'k8s.ngrok.com/env': 'prod' },
+      { 'k8s.ngrok.com/env': 'prod' },
+      { 'k8s.ngrok.com/env': 'prod?a=1&b=2*3' },
+      { 'k8s.ngrok.com/env': 'prod "*/5 * * * *" &x' },
+      { 'k8s.ngrok.com/tier': 'web' },
+    ]);
+  });
+
+  it('__proto__ keys in a pods file stay ordinary entries, in both readers', () => {
+    const text = list(`- kind: Pod
+  metadata:
+    __proto__: {polluted: yes}
+    name: a
+    namespace: b
+    uid: c
+    annotations:
+      __proto__: x
+      k8s.ngrok.com/__proto__: p
+`);
+    for (const input of [text, `---\n${text}`]) {
+      const [pod] = parsePodsYaml(input, 'p.yaml');
+      expect(Object.entries(pod?.metadata?.annotations ?? {})).toEqual([
+        ['__proto__', 'x'],
+        ['k8s.ngrok.com/__proto__', 'p'],
+      ]);
+      expect(pod?.metadata?.uid).toBe('c');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
   });
 
   it('files over 2 MiB not in kubectl layout are refused before parsing', () => {

@@ -95,6 +95,10 @@ metadata: {uid: b, name: b, namespace: n}
       /^bad\.yaml:3:5: expected a Pod item, found kind "Service"/,
     ],
     ['kind: List\nitems: 3\n', /^bad\.yaml:2:8: items must be a list/],
+    [
+      'kind: List\nitems:\n- kind: Pod\n  metadata:\n    uid: a\n    name: a\n    namespace: n\n    name: b\n',
+      /^bad\.yaml:8:5: duplicated mapping key$/,
+    ],
   ])('names file and line: %j', (text, message) => {
     const err = errorOf(() => parsePodsYaml(text, 'bad.yaml'));
     expect(err).toBeInstanceOf(IdentityError);
