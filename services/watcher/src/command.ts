@@ -12,7 +12,7 @@ import { errorMessage } from './errors.js';
 import { createHttpApp } from './http/app.js';
 import { type HttpServerHandle, listenHttp } from './http/server.js';
 import { createKubeLeaseApi } from './leader/lease-api.js';
-import { runWithLeaderElection } from './leader/supervisor.js';
+import { type LeaderTerm, runWithLeaderElection } from './leader/supervisor.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { type KubeAccess, loadKubeAccess } from './sources/kube-access.js';
@@ -201,8 +201,13 @@ export async function runWatcherCommand(
     apiGraceMs: config.apiGraceMs,
     resyncIntervalMs: config.resyncIntervalMs,
   };
-  const runOne = (): RunningWatcher =>
-    startWatcher(watcherConfig, { store: store!, source: createPodSource(config, kube, deps), ...deps });
+  const runOne = (term?: LeaderTerm): RunningWatcher =>
+    startWatcher(term === undefined ? watcherConfig : { ...watcherConfig, writerEpoch: term.epoch }, {
+      store: store!,
+      source: createPodSource(config, kube, deps),
+      ...deps,
+      ...(term === undefined ? {} : { onDeposed: term.deposed }),
+    });
   const runner = config.leaderElect
     ? runWithLeaderElection(leaderOptions(config, env), { api: createKubeLeaseApi(kube!), ...deps }, runOne)
     : singleRunner(runOne());

@@ -1,4 +1,5 @@
 // The watcher's typed errors: a closed set of codes, each with the cause attached.
+import { IdentityError } from '@podgate/identity';
 
 export type WatcherErrorCode =
   | 'CONFIG_INVALID' // flags or environment refused at start
@@ -22,6 +23,11 @@ export class WatcherError extends Error {
     this.statusCode = options?.statusCode;
   }
   readonly statusCode: number | undefined;
+}
+
+/** The store refused a write because a newer writer fenced the cluster (ADR 0003). */
+export function isFenced(error: unknown): boolean {
+  return error instanceof IdentityError && error.code === 'fenced';
 }
 
 export function errorMessage(error: unknown): string {

@@ -8,7 +8,12 @@ export { WatcherError, type WatcherErrorCode } from './errors.js';
 export { createHttpApp, type ProbeSource } from './http/app.js';
 export { listenHttp } from './http/server.js';
 export { createKubeLeaseApi, type Lease, type LeaseApi, LeaseConflict } from './leader/lease-api.js';
-export { type LeaderOptions, type LeaderRunner, runWithLeaderElection } from './leader/supervisor.js';
+export {
+  type LeaderOptions,
+  type LeaderRunner,
+  type LeaderTerm,
+  runWithLeaderElection,
+} from './leader/supervisor.js';
 export { createLogger } from './logger.js';
 export { createMetrics, type WatcherMetrics } from './metrics.js';
 export {

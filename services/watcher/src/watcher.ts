@@ -3,9 +3,9 @@
 // `podgate dev` (pods file, memory store).
 import type { IdentityWriter, PodRecord } from '@podgate/identity';
 import type { Logger } from 'pino';
-import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, isFenced } from './errors.js';
 import { createMetrics, type WatcherMetrics } from './metrics.js';
 import type { PodSink, PodSource, SourceHealth } from './sources/types.js';
 import { PodView } from './sync/pod-view.js';
@@ -26,6 +26,12 @@ export interface StartWatcherConfig {
    * store lost without a failed command being seen (a Redis restarted empty, a FLUSHALL).
    */
   resyncIntervalMs?: number;
+  /**
+   * Leader election's term (ADR 0003): fence the store at this epoch before the first
+   * write, so that no write of an earlier term is accepted after ours. Absent: never fence
+   * (one unelected replica); once the cluster has been fenced, its writes are refused.
+   */
+  writerEpoch?: number;
 }
 
 export interface WatcherDeps {
@@ -34,6 +40,11 @@ export interface WatcherDeps {
   logger: Logger;
   clock?: Clock;
   metrics?: WatcherMetrics;
+  /**
+   * The store refused a write: a writer of a newer epoch took over (or, unfenced, the
+   * cluster is fenced). The watcher has stopped writing; leader election steps down.
+   */
+  onDeposed?: (storeEpoch?: number) => void;
 }
 
 export interface WatcherStatus {
@@ -48,6 +59,8 @@ export interface WatcherStatus {
   lastSyncAt: number | null;
   podsTracked: number;
   storeFailing: boolean;
+  /** The store refused our writes: another writer took over; this watcher writes no more. */
+  deposed: boolean;
   pendingWrites: number;
   source: SourceHealth & { kind: PodSource['kind'] };
 }
@@ -80,8 +93,20 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     resolveReady = resolve;
   });
 
+  let closing = false;
+  let deposed = false;
+  /** Our writes go through `target`: the store, or the fenced writer once we fenced it. */
+  let target: IdentityWriter = store;
+  const writes: IdentityWriter = {
+    claim: (c, r) => target.claim(c, r),
+    release: (c, uid, rv) => target.release(c, uid, rv),
+    reconcile: (c, records, options) => target.reconcile(c, records, options),
+    heartbeat: (c, ttl) => target.heartbeat(c, ttl),
+    fence: (c, epoch) => target.fence(c, epoch),
+  };
+
   const writer = new StoreWriter({
-    store,
+    store: writes,
     cluster,
     snapshot: () => ({ records: view.records(), listingVersion: listingVersion() }),
     clock,
@@ -89,7 +114,22 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     metrics,
     backoff: config.storeBackoff ?? DEFAULT_BACKOFF,
     onReconciled: () => void beat(),
+    onFenced: (error) => depose(errorMessage(error)),
   });
+
+  /** Another writer took over: stop writing at once (no flush) and say so. */
+  function depose(why: string, storeEpoch?: number): void {
+    if (deposed) return;
+    deposed = true;
+    logger.error(
+      { cluster, epoch: config.writerEpoch ?? 0, storeEpoch, why },
+      config.writerEpoch === undefined
+        ? 'store refused our writes: the cluster is fenced by leader-elected watchers; run this one with --leader-elect too (ADR 0003)'
+        : 'deposed: a newer leader fenced the store; this watcher stops writing',
+    );
+    void stopWatcher(0);
+    deps.onDeposed?.(storeEpoch);
+  }
 
   /**
    * The reconcile's bound. From the API: the version the view is complete up to. A pods
@@ -104,7 +144,7 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     const failingSince = source.health().failingSince;
     return failingSince === null || clock.now() - failingSince < config.apiGraceMs;
   };
-  const healthy = () => writer.initialSyncDone && !writer.failing && sourceHealthy();
+  const healthy = () => !deposed && writer.initialSyncDone && !writer.failing && sourceHealthy();
   const isHeartbeating = () =>
     heartbeating && lastHeartbeatAt !== null && clock.now() - lastHeartbeatAt < config.heartbeatTtlMs;
 
@@ -122,7 +162,7 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
       return;
     }
     try {
-      await store.heartbeat(cluster, config.heartbeatTtlMs);
+      await writes.heartbeat(cluster, config.heartbeatTtlMs);
       lastHeartbeatAt = clock.now();
       metrics.lastHeartbeat.set(lastHeartbeatAt / 1000);
       if (!heartbeating) logger.info({ cluster, ttlMs: config.heartbeatTtlMs }, 'heartbeat started');
@@ -130,6 +170,7 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
       resolveReady();
     } catch (error) {
       metrics.storeErrors.inc({ op: 'heartbeat' });
+      if (isFenced(error)) return depose(errorMessage(error));
       if (heartbeating) logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
       heartbeating = false;
       writer.noteStoreFailure();
@@ -195,9 +236,31 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     },
   };
 
+  /** Fences the store at our epoch (retrying while the store fails), then starts the source. */
+  const start = async () => {
+    const epoch = config.writerEpoch;
+    for (let attempt = 1; epoch !== undefined; attempt++) {
+      try {
+        const fenced = await store.fence(cluster, epoch);
+        if (closing) return;
+        if (!fenced.ok) return depose(`the store is fenced at epoch ${fenced.epoch}`, fenced.epoch);
+        target = fenced.writer;
+        logger.info({ cluster, epoch }, 'fenced the store: writes of earlier writer epochs are refused');
+        break;
+      } catch (error) {
+        metrics.storeErrors.inc({ op: 'fence' });
+        const delay = backoffDelay(attempt, config.storeBackoff ?? DEFAULT_BACKOFF, clock.random);
+        logger.warn({ err: errorMessage(error), retryInMs: delay }, 'could not fence the store');
+        await clock.sleep(delay, stopping.signal);
+        if (closing) return;
+      }
+    }
+    if (!closing) source.start(sink);
+  };
+
   metrics.leader.set(1);
-  logger.info({ cluster, source: source.kind }, 'watcher starting');
-  source.start(sink);
+  logger.info({ cluster, source: source.kind, epoch: config.writerEpoch }, 'watcher starting');
+  void start();
 
   return {
     ready,
@@ -211,16 +274,20 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
       lastSyncAt: writer.lastReconcile,
       podsTracked: view.size,
       storeFailing: writer.failing,
+      deposed,
       pendingWrites: writer.backlog,
       source: { kind: source.kind, ...source.health() },
     }),
-    stop(options) {
-      stopPromise ??= shutdown(options?.flushTimeoutMs ?? config.flushTimeoutMs ?? 5_000);
-      return stopPromise;
-    },
+    stop: (options) => stopWatcher(options?.flushTimeoutMs ?? config.flushTimeoutMs ?? 5_000),
   };
 
+  function stopWatcher(flushTimeoutMs: number): Promise<void> {
+    stopPromise ??= shutdown(flushTimeoutMs);
+    return stopPromise;
+  }
+
   async function shutdown(flushTimeoutMs: number): Promise<void> {
+    closing = true;
     // Order: no new events, then what is pending reaches the store, then no heartbeat.
     await source.stop();
     const flushed = await writer.stop(flushTimeoutMs);

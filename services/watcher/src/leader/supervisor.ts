@@ -1,7 +1,10 @@
 // Runs the watcher only while this replica holds the Lease. Losing it (no successful
 // renewal within renewDeadline, shorter than the lease duration, so we stop before
 // anyone may take over) stops the watcher without waiting for pending writes; the next
-// leader starts with a complete listing and a full reconcile anyway.
+// leader starts with a complete listing and a full reconcile anyway. Each term carries a
+// writer epoch (the Lease's leaseTransitions + 1) that the watcher fences the store with
+// before its first write, so writes of an earlier term that land late are refused
+// (ADR 0003); a watcher refused that way was deposed, and this replica steps down.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -16,6 +19,14 @@ export interface LeaderOptions extends ElectorOptions {
   renewDeadlineMs: number;
 }
 
+/** What a watcher started for one term needs from the election. */
+export interface LeaderTerm {
+  /** Fence the store with this before the first write. */
+  epoch: number;
+  /** The store refused this term's writes (`storeEpoch`: the epoch it holds, when known). */
+  deposed(storeEpoch?: number): void;
+}
+
 export interface LeaderRunner {
   readonly leading: boolean;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
@@ -27,7 +38,7 @@ export interface LeaderRunner {
 export function runWithLeaderElection(
   options: LeaderOptions,
   deps: { api: LeaseApi; clock: Clock; logger: Logger; metrics: WatcherMetrics },
-  startWatcher: () => RunningWatcher,
+  startWatcher: (term: LeaderTerm) => RunningWatcher,
 ): LeaderRunner {
   if (options.renewDeadlineMs >= options.leaseDurationMs) {
     throw new Error('renewDeadlineMs must be shorter than leaseDurationMs');
@@ -41,10 +52,11 @@ export function runWithLeaderElection(
   let lastError: string | null = null;
   metrics.leader.set(0);
 
-  const lose = async (why: string) => {
+  const lose = async (why: string, storeEpoch?: number) => {
     logger.warn({ identity: options.identity, why }, 'lost the leader lease; stopping the watcher');
     const running = watcher;
     watcher = null;
+    elector.stepDown(storeEpoch);
     metrics.leader.set(0);
     // No flush: the next leader lists and reconciles everything anyway.
     await running?.stop({ flushTimeoutMs: 0 });
@@ -69,12 +81,23 @@ export function runWithLeaderElection(
       if (held) {
         lastRenewAt = now;
         if (watcher === null) {
+          const epoch = elector.epoch;
           logger.info(
-            { identity: options.identity, lease: `${options.namespace}/${options.name}` },
+            { identity: options.identity, lease: `${options.namespace}/${options.name}`, epoch },
             'became leader',
           );
           metrics.leader.set(1);
-          watcher = startWatcher();
+          let term: RunningWatcher | null = null;
+          term = startWatcher({
+            epoch,
+            deposed: (storeEpoch) => {
+              // Only the current term's watcher can depose us; an old one's news is old.
+              if (watcher === term && term !== null) {
+                void lose(`deposed: the store is fenced above our epoch ${epoch}`, storeEpoch);
+              }
+            },
+          });
+          watcher = term;
         }
       } else if (watcher !== null && (lastAttemptOk || now - lastRenewAt > options.renewDeadlineMs)) {
         // Someone else holds it (we were too slow), or we could not renew in time.

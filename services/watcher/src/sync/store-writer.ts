@@ -8,7 +8,7 @@ import type { IdentityWriter, PodRecord } from '@podgate/identity';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelay } from '../backoff.js';
 import type { Clock } from '../clock.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isFenced } from '../errors.js';
 import type { WatcherMetrics } from '../metrics.js';
 import type { StoreOp } from './pod-view.js';
 
@@ -36,6 +36,8 @@ export interface StoreWriterDeps {
   concurrency?: number;
   /** Called after each successful reconcile (the heartbeat follows at once). */
   onReconciled?: () => void;
+  /** The store refused a write as fenced (another writer took over): the writer has stopped. */
+  onFenced?: (error: unknown) => void;
 }
 
 interface Pending {
@@ -142,6 +144,13 @@ export class StoreWriter {
         if (this.failures > 0) logger.info({ failures: this.failures }, 'store reachable again; converged');
         this.failures = 0;
       } catch (error) {
+        if (isFenced(error)) {
+          // Retrying cannot help, and nothing of ours may be written any more.
+          this.stopped = true;
+          this.abort.abort();
+          this.deps.onFenced?.(error);
+          return;
+        }
         this.failures++;
         if (this.synced || this.reconcileSince !== null) this.reconcileSince ??= clock.now();
         const delay = backoffDelay(this.failures, this.deps.backoff, clock.random);
@@ -221,7 +230,8 @@ export class StoreWriter {
           metrics.eventToStore.observe((done - p.receivedAt) / 1000);
         } else {
           metrics.storeErrors.inc({ op: p.op.kind });
-          firstError ??= result.reason;
+          // A fenced refusal wins: it ends the writer, where others are retried.
+          if (firstError === undefined || isFenced(result.reason)) firstError = result.reason;
           // A newer operation for this pod may have arrived meanwhile; it wins.
           if (!this.pending.has(uid)) this.pending.set(uid, p);
         }
