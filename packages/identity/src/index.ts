@@ -18,6 +18,7 @@ export {
 export { type ParsedRedisUrl, parseRedisUrl, type RedisEndpoint } from './redis-url.js';
 export { compareResourceVersions, maxResourceVersion } from './resource-version.js';
 export type {
+  FenceResult,
   IdentityReader,
   IdentityStore,
   IdentityWriter,
