@@ -9,10 +9,8 @@ import { compareResourceVersions } from './resource-version.js';
 import {
   assertHeartbeatTtl,
   assertPodUid,
-  type EpochWrites,
-  type FenceResult,
+  EpochStore,
   fencedError,
-  fenceWriter,
   type IdentityStore,
   type ReconcileOptions,
   type ReconcileStats,
@@ -34,9 +32,7 @@ export interface MemoryIdentityStoreOptions {
 /** `incoming` may replace an entry at `current` unless it is older (equal is a re-apply). */
 const isOlder = (incoming: string, current: string) => compareResourceVersions(incoming, current) === -1;
 
-const NO_EPOCHS: ReadonlyMap<string, number> = new Map();
-
-export class MemoryIdentityStore implements IdentityStore, EpochWrites {
+export class MemoryIdentityStore extends EpochStore implements IdentityStore {
   private readonly now: () => number;
   /** ip -> cluster -> uid -> claim */
   private readonly claims = new Map<string, Map<string, Map<string, StoredClaim>>>();
@@ -48,27 +44,8 @@ export class MemoryIdentityStore implements IdentityStore, EpochWrites {
   private readonly epochs = new Map<string, number>();
 
   constructor(options: MemoryIdentityStoreOptions = {}) {
+    super();
     this.now = options.now ?? Date.now;
-  }
-
-  claim(cluster: string, record: PodRecord): Promise<void> {
-    return this.claimAt(cluster, record, 0);
-  }
-
-  release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
-    return this.releaseAt(cluster, uid, resourceVersion, 0);
-  }
-
-  reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats> {
-    return this.reconcileAt(cluster, records, options, 0);
-  }
-
-  heartbeat(cluster: string, ttlMs: number): Promise<void> {
-    return this.heartbeatAt(cluster, ttlMs, 0);
-  }
-
-  fence(cluster: string, epoch: number): Promise<FenceResult> {
-    return fenceWriter(this, NO_EPOCHS, cluster, epoch);
   }
 
   /** @internal EpochWrites (store.ts): the writes, at a writer epoch. */

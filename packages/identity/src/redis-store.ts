@@ -34,10 +34,8 @@ import {
   assertHeartbeatTtl,
   assertPodUid,
   EPOCH_FIELD,
-  type EpochWrites,
-  type FenceResult,
+  EpochStore,
   fencedError,
-  fenceWriter,
   type IdentityStore,
   type ReconcileOptions,
   type ReconcileStats,
@@ -112,8 +110,6 @@ interface Scripts {
   podgateHeartbeat: ScriptFn;
   podgateRaiseEpoch: ScriptFn;
 }
-
-const NO_EPOCHS: ReadonlyMap<string, number> = new Map();
 
 export async function createRedisIdentityStore(
   options: RedisIdentityStoreOptions,
@@ -222,7 +218,7 @@ function createClient(options: RedisIdentityStoreOptions): Client {
   });
 }
 
-export class RedisIdentityStore implements IdentityStore, EpochWrites {
+export class RedisIdentityStore extends EpochStore implements IdentityStore {
   private readonly scripts: Scripts;
   private readonly freshness: FreshnessTracker;
   private readonly lookupTimeoutMs: number;
@@ -237,6 +233,7 @@ export class RedisIdentityStore implements IdentityStore, EpochWrites {
     options: RedisIdentityStoreOptions,
     private readonly reader?: ReadConnection,
   ) {
+    super();
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
     client.defineCommand('podgateSetPod', { numberOfKeys: 2, lua: SET_POD });
     client.defineCommand('podgateSetClaim', { numberOfKeys: 1, lua: SET_CLAIM });
@@ -289,26 +286,6 @@ export class RedisIdentityStore implements IdentityStore, EpochWrites {
   }
   private heartbeatKey(cluster: string): string {
     return `${this.prefix}hb:{${cluster}}`;
-  }
-
-  claim(cluster: string, record: PodRecord): Promise<void> {
-    return this.claimAt(cluster, record, 0);
-  }
-
-  release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
-    return this.releaseAt(cluster, uid, resourceVersion, 0);
-  }
-
-  reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats> {
-    return this.reconcileAt(cluster, records, options, 0);
-  }
-
-  heartbeat(cluster: string, ttlMs: number): Promise<void> {
-    return this.heartbeatAt(cluster, ttlMs, 0);
-  }
-
-  fence(cluster: string, epoch: number): Promise<FenceResult> {
-    return fenceWriter(this, NO_EPOCHS, cluster, epoch);
   }
 
   /** @internal EpochWrites (store.ts): the writes, at a writer epoch. */

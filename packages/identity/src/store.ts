@@ -134,6 +134,46 @@ export interface EpochWrites {
   raiseEpoch(cluster: string, epoch: number): Promise<number>;
 }
 
+const NO_EPOCHS: ReadonlyMap<string, number> = new Map();
+
+/**
+ * The IdentityWriter half of a store, written once: the store itself writes at epoch 0
+ * (never fenced); `fence` hands out writers bound to an epoch. Stores implement the `*At`
+ * writes and `raiseEpoch`.
+ */
+export abstract class EpochStore implements IdentityWriter, EpochWrites {
+  abstract claimAt(cluster: string, record: PodRecord, epoch: number): Promise<void>;
+  abstract releaseAt(cluster: string, uid: string, resourceVersion: string, epoch: number): Promise<void>;
+  abstract reconcileAt(
+    cluster: string,
+    records: PodRecord[],
+    options: ReconcileOptions | undefined,
+    epoch: number,
+  ): Promise<ReconcileStats>;
+  abstract heartbeatAt(cluster: string, ttlMs: number, epoch: number): Promise<void>;
+  abstract raiseEpoch(cluster: string, epoch: number): Promise<number>;
+
+  claim(cluster: string, record: PodRecord): Promise<void> {
+    return this.claimAt(cluster, record, 0);
+  }
+
+  release(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+    return this.releaseAt(cluster, uid, resourceVersion, 0);
+  }
+
+  reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats> {
+    return this.reconcileAt(cluster, records, options, 0);
+  }
+
+  heartbeat(cluster: string, ttlMs: number): Promise<void> {
+    return this.heartbeatAt(cluster, ttlMs, 0);
+  }
+
+  fence(cluster: string, epoch: number): Promise<FenceResult> {
+    return fenceWriter(this, NO_EPOCHS, cluster, epoch);
+  }
+}
+
 /** A writer whose writes to each cluster carry `epochs.get(cluster)` (0: never fenced). */
 export function epochWriter(target: EpochWrites, epochs: ReadonlyMap<string, number>): IdentityWriter {
   const at = (cluster: string) => epochs.get(cluster) ?? 0;
