@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { captureIo } from '../test-io.js';
@@ -85,6 +88,35 @@ describe('podgate eval (pods file)', () => {
     const unknown = await evaluate('tcp://nope.payments:5432', '127.0.0.2');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('tcp://ledger.payments:5432');
+  });
+
+  it('refuses a pods file the watcher would refuse (a pod without a uid), naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'podgate-eval-'));
+    const bad = join(dir, 'pods.yaml');
+    const text = await readFile(pods, 'utf8');
+    await writeFile(bad, text.replace('uid: 5f0c1d2e-0a1b-4c3d-8e9f-000000000003\n', ''));
+    const { io, captured } = captureIo();
+    const args = ['eval', '--config', config, '--pods-file', bad, '--endpoint', 'tcp://ledger.payments:5432'];
+    expect(await main([...args, '--client-ip', '127.0.0.2'], io)).toBe(1);
+    expect(captured.stderr).toContain(`--pods-file ${bad}:`);
+    expect(captured.stdout).toBe('');
+  });
+
+  it('surfaces the annotation prefixes it is given, as the watcher would', async () => {
+    const { decision } = await evaluate('tcp://ledger.payments:5432', '127.0.0.2', [
+      '--annotation-prefix',
+      'kubectl.kubernetes.io/',
+    ]);
+    expect(decision.identity.metadata.annotations).toEqual({
+      'kubectl.kubernetes.io/restartedAt': '2026-11-20T10:00:00Z',
+    });
+  });
+
+  it('takes one cluster with a pods file', async () => {
+    const { io, captured } = captureIo();
+    const args = ['eval', '--config', config, '--pods-file', pods, '--client-ip', '127.0.0.2'];
+    expect(await main([...args, '--cluster', 'a', '--cluster', 'b'], io)).toBe(2);
+    expect(captured.stderr).toContain('at most one --cluster');
   });
 
   it('exits 2 without an identity source', async () => {

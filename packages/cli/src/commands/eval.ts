@@ -1,14 +1,14 @@
 import {
   createRedisIdentityStore,
-  derivePodRecord,
   type IdentityStore,
   type LookupResult,
   MemoryIdentityStore,
   normalizeIp,
-  parsePodsYaml,
+  type PodRecord,
   podVarsFromLookup,
 } from '@podgate/identity';
 import type { CompiledEndpoint, Decision, PodVars, PolicyConfig } from '@podgate/policy';
+import { podsFileParser } from '@podgate/watcher';
 import { parseCommandArgs, UsageError } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
 import { type CliIo, type Command, EXIT } from '../io.js';
@@ -31,7 +31,10 @@ Options:
   --pods-file FILE     identity from pods YAML, as 'kubectl get pods -A -o yaml' prints it
   --redis URL          identity from a Podgate store (redis://, rediss://); default $REDIS_URL
   --key-prefix P       store key prefix (default podgate:)
-  --cluster NAME       cluster to consult (repeatable; default $PODGATE_CLUSTER or 'default')
+  --cluster NAME       cluster to consult (repeatable with --redis; default $PODGATE_CLUSTER
+                       or 'default')
+  --annotation-prefix P  with --pods-file: annotation prefix surfaced to policies
+                       (repeatable; default k8s.ngrok.com/), as the watcher's flag
 
 Exit status: 0 whatever the verdict; 1 when it could not decide (bad config, unknown
 endpoint, bad IP, unreadable pods file); 2 on bad usage.`;
@@ -52,6 +55,7 @@ export const evalCommand: Command = {
       redis: { type: 'string' },
       'key-prefix': { type: 'string' },
       cluster: { type: 'string', multiple: true },
+      'annotation-prefix': { type: 'string', multiple: true },
     });
     if (!values.config?.length) throw new UsageError('--config FILE is required');
     if (!values['client-ip']) throw new UsageError('--client-ip IP is required');
@@ -59,6 +63,10 @@ export const evalCommand: Command = {
     if (values['pods-file'] && values.redis) throw new UsageError('give --pods-file or --redis, not both');
     if (!values['pods-file'] && !redisUrl)
       throw new UsageError('identity source required: --pods-file FILE or --redis URL');
+
+    if (values['pods-file'] && (values.cluster?.length ?? 0) > 1) {
+      throw new UsageError('a pods file is one cluster: give at most one --cluster');
+    }
 
     let clientIp: string;
     try {
@@ -87,7 +95,13 @@ export const evalCommand: Command = {
     const clusters = values.cluster?.length ? values.cluster : [io.env.PODGATE_CLUSTER || 'default'];
     let lookup: LookupResult;
     if (values['pods-file']) {
-      const result = await lookupInPodsFile(values['pods-file'], clusters[0]!, clientIp, io);
+      const result = await lookupInPodsFile(
+        values['pods-file'],
+        clusters[0]!,
+        values['annotation-prefix'],
+        clientIp,
+        io,
+      );
       if (!result) return EXIT.invalid;
       lookup = result;
     } else {
@@ -154,34 +168,32 @@ function portOption(raw: string | undefined, flag: string): number | undefined {
   return port;
 }
 
-/** Identity from a pods file goes through the embedded store, so eval sees the same rules as the services. */
+/**
+ * Identity from a pods file: read by the watcher's own parser (a file the watcher would
+ * refuse is refused here too) into the embedded store, so eval sees what the services see.
+ */
 async function lookupInPodsFile(
   path: string,
   cluster: string,
+  annotationPrefixes: readonly string[] | undefined,
   ip: string,
   io: CliIo,
 ): Promise<LookupResult | undefined> {
-  let pods: ReturnType<typeof parsePodsYaml>;
+  let records: PodRecord[];
   try {
-    pods = parsePodsYaml(await io.readText(path), path);
+    records = podsFileParser(annotationPrefixes)(await io.readText(path), path);
   } catch (error) {
-    io.err(`podgate eval: ${(error as Error).message}`);
+    io.err(`podgate eval: --pods-file ${path}: ${(error as Error).message}`);
     return undefined;
   }
-  const store: IdentityStore = new MemoryIdentityStore();
-  const records = [];
-  for (const pod of pods) {
-    try {
-      records.push(derivePodRecord(pod));
-    } catch (error) {
-      io.err(`${path}: warning: pod skipped: ${(error as Error).message}`);
-    }
+  const store = new MemoryIdentityStore();
+  try {
+    await store.reconcile(cluster, records);
+    await store.heartbeat(cluster, 60_000);
+    return await store.lookup(ip, [cluster]);
+  } finally {
+    await store.close();
   }
-  await store.reconcile(cluster, records);
-  await store.heartbeat(cluster, 60_000);
-  const result = await store.lookup(ip, [cluster]);
-  await store.close();
-  return result;
 }
 
 export function renderDecision(
