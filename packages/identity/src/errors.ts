@@ -6,6 +6,7 @@ export type IdentityErrorCode =
   | 'invalid_pods_file' // a YAML pod listing that cannot be read
   | 'invalid_cluster_name' // a cluster name that cannot scope store keys
   | 'invalid_store_options' // a store URL or option that cannot work
+  | 'store_unavailable' // the store cannot be reached (refused, timed out, authentication, TLS)
   | 'fenced'; // a write refused: a newer writer fenced the cluster (ADR 0003)
 
 export class IdentityError extends Error {

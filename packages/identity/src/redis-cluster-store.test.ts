@@ -20,6 +20,11 @@ describeStoreContract('redis cluster (3 masters)', () => ({
   elapse: async () => {},
 }));
 
-describeRedisRaces('redis cluster (3 masters)', (keyPrefix) =>
-  createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+describeRedisRaces('redis cluster (3 masters)', (keyPrefix, reconcileBatchSize) =>
+  createRedisIdentityStore({
+    clusterNodes: cluster.nodes,
+    keyPrefix,
+    freshnessRefreshMs: 100,
+    reconcileBatchSize,
+  }),
 );

@@ -19,8 +19,8 @@ describeStoreContract('redis (single server)', () => ({
   elapse: async () => {},
 }));
 
-describeRedisRaces('single server', (keyPrefix) =>
-  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100 }),
+describeRedisRaces('single server', (keyPrefix, reconcileBatchSize) =>
+  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, reconcileBatchSize }),
 );
 
 describe('redis store: failures', () => {
