@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
+import { describeRedisStrays } from './redis-store.strays.js';
 import { describeStoreContract } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
@@ -19,6 +20,10 @@ describeStoreContract('redis cluster (3 masters)', () => ({
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
 }));
+
+describeRedisStrays('redis cluster (3 masters)', (keyPrefix) =>
+  createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+);
 
 describeRedisRaces('redis cluster (3 masters)', (keyPrefix, reconcileBatchSize) =>
   createRedisIdentityStore({

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
+import { describeRedisStrays } from './redis-store.strays.js';
 import { describeStoreContract, eventually, record } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
@@ -18,6 +19,10 @@ describeStoreContract('redis (single server)', () => ({
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
 }));
+
+describeRedisStrays('single server', (keyPrefix) =>
+  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100 }),
+);
 
 describeRedisRaces('single server', (keyPrefix, reconcileBatchSize) =>
   createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, reconcileBatchSize }),
