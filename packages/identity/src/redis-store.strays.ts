@@ -1,7 +1,7 @@
 // Data no write of this store leaves behind, planted by hand (another tool, a partial restore,
 // an operator's HSET): an IP index membership without its pod entry is never an identity, and
 // the next reconcile removes it. Shared by the single-server and Redis Cluster test files.
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RedisIdentityStore } from './redis-store.js';
 import { record } from './store.contract.js';
