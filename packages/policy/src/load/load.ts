@@ -1,5 +1,6 @@
 // loadPolicyFiles: all files together (a targetRef or forward-internal may point into another
 // file), two passes: read every document, then compile policies against the endpoint table.
+import { ACTIONS, type ActionTable } from '../actions/registry.js';
 import { CelEndpoint } from '../cel/activation.js';
 import { DEFAULT_LIMITS } from '../cel/compile.js';
 import { DiagnosticSink, SourcePositions } from '../diagnostics.js';
@@ -103,6 +104,15 @@ export function loadPolicyFiles(
   files: Array<{ path: string; text: string }>,
   options: LoadOptions = {},
 ): LoadResult {
+  return loadPolicyFilesWith(ACTIONS, files, options);
+}
+
+/** loadPolicyFiles with another action table: how tests prove a broken action module cannot load. */
+export function loadPolicyFilesWith(
+  actions: ActionTable,
+  files: Array<{ path: string; text: string }>,
+  options: LoadOptions = {},
+): LoadResult {
   const limits: ExpressionLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const clusterDomain = options.clusterDomain ?? 'cluster.local';
   const yamlLimits: YamlLimits = {
@@ -145,7 +155,7 @@ export function loadPolicyFiles(
   };
 
   const compile = (loc: Located, value: unknown, base: Path): CompiledTrafficPolicy | undefined => {
-    const ctx: PolicyContext = { doc: loc.doc, sink: loc.file.sink, base, limits, resolveInternal };
+    const ctx: PolicyContext = { doc: loc.doc, sink: loc.file.sink, base, limits, resolveInternal, actions };
     return compileTrafficPolicy(value, ctx);
   };
 
