@@ -57,6 +57,15 @@ describe('podgate eval (pods file)', () => {
     else expect(decision.identity.metadata.error_code).toBe('');
   });
 
+  it('prints the decision as one line of JSON, exactly', async () => {
+    const { io, captured } = captureIo();
+    const args = ['eval', '--config', config, '--pods-file', pods, '--endpoint', 'http://reports.payments'];
+    expect(await main([...args, '--client-ip', '127.0.0.2'], io)).toBe(0);
+    expect(captured.stdout).toBe(
+      '{"endpoint":"http://reports.payments","client_ip":"127.0.0.2","allowed":true,"action":"forward-internal","target":"tcp://ledger.payments.internal:5432","rule":{"index":2},"expression":null,"error":null,"logs":[{"pod":"payments/worker-a"}],"vars":{},"identity":{"id":"5f0c1d2e-0a1b-4c3d-8e9f-000000000001","metadata":{"name":"worker-a","namespace":"payments","annotations":{"k8s.ngrok.com/environment":"production","k8s.ngrok.com/tenant-id":"tenant-abc"},"error_code":"","error_message":""},"cluster":"default"},"lookup":{"found":true}}\n',
+    );
+  });
+
   it('shows the identity the policy saw, filtered to k8s.ngrok.com/ annotations', async () => {
     const { decision } = await evaluate('tcp://ledger.payments:5432', '127.0.0.2');
     expect(decision.identity).toEqual({
