@@ -38,7 +38,7 @@ describe('decisionJson', () => {
     - type: forward-internal
       config: {url: "tcp://app.ns.internal:5432"}`);
     expect(json).toBe(
-      `{"endpoint":"p.yaml#1","client_ip":"10.0.0.5","allowed":true,"action":"forward-internal","target":"tcp://app.ns.internal:5432","rule":{"index":1},"expression":null,"error":null,"logs":[{"who":"worker-a","port":5432}],"vars":{"tier":"gold-payments","limit":3,"on":true},${IDENTITY},"lookup":{"found":true}}`,
+      `{"endpoint":"p.yaml#1","client_ip":"10.0.0.5","allowed":true,"action":"forward-internal","target":"tcp://app.ns.internal:5432","rule":{"number":2},"expression":null,"error":null,"logs":[{"who":"worker-a","port":5432}],"vars":{"tier":"gold-payments","limit":3,"on":true},${IDENTITY},"lookup":{"found":true}}`,
     );
   });
 
@@ -50,8 +50,8 @@ describe('decisionJson', () => {
       allowed: false,
       action: 'error',
       target: null,
-      rule: { index: 0, name: 'prod-only' },
-      expression: { index: 0, source: 'conn.k8s.pod.metadata.annotations["k8s.ngrok.com/tier"] == "gold"' },
+      rule: { number: 1, name: 'prod-only' },
+      expression: { number: 1, source: 'conn.k8s.pod.metadata.annotations["k8s.ngrok.com/tier"] == "gold"' },
       error: { code: 'policy_eval_error', message: expect.stringContaining('k8s.ngrok.com/tier') },
     });
   });

@@ -1,5 +1,6 @@
 // A decision as JSON: what `podgate eval` prints, and the shape of every place a decision leaves
-// the process (the decision service's answers, the proxy's per-connection log line).
+// the process (the decision service's answers, the proxy's per-connection log line). Rules and
+// expressions are numbered from 1 here, as in load errors: `rule.number`, `expression.number`.
 import type { DecisionErrorCode } from './decision-codes.js';
 import type { DecidingAction, Decision, PodVars } from './types.js';
 
@@ -29,10 +30,13 @@ export interface DecisionJson {
   action: DecidingAction;
   /** The target's URL as configured (forward-internal's internal URL, an AgentEndpoint's upstream). */
   target: string | null;
-  /** The rule that decided; null for an AgentEndpoint's upstream and for falling off the end. */
-  rule: { index: number; name?: string } | null;
-  /** The expression that failed to evaluate, when `action` is `error`. */
-  expression: { index: number; source: string } | null;
+  /**
+   * The rule that decided, numbered from 1 as load errors and the verdict table number it ("rule 2");
+   * null for an AgentEndpoint's upstream and for falling off the end.
+   */
+  rule: { number: number; name?: string } | null;
+  /** The expression that failed to evaluate, numbered from 1 within its rule ("expression 1"). */
+  expression: { number: number; source: string } | null;
   error: { code: DecisionErrorCode; message: string } | null;
   /** Every `log` action's map, in order; CEL integers as JSON numbers. */
   logs: Array<{ [key: string]: JsonValue }>;
@@ -62,12 +66,8 @@ export function decisionJson({ endpoint, clientIp, decision, pod, lookup }: Deci
     allowed: decision.allowed,
     action: decision.action,
     target: decision.target?.url ?? null,
-    rule: rule
-      ? rule.name === undefined
-        ? { index: rule.index }
-        : { index: rule.index, name: rule.name }
-      : null,
-    expression: expression ? { index: expression.index, source: expression.source } : null,
+    rule: rule ? ruleJson(rule) : null,
+    expression: expression ? { number: expression.index + 1, source: expression.source } : null,
     error: error ? { code: error.code, message: error.message } : null,
     logs: decision.logs.map(jsonObject),
     vars: jsonObject(decision.vars),
@@ -84,6 +84,15 @@ export function decisionJson({ endpoint, clientIp, decision, pod, lookup }: Deci
     },
     lookup: lookup.ok ? { found: true } : { found: false, reason: lookup.reason, message: lookup.message },
   };
+}
+
+/**
+ * `Decision.rule.index` is the rule's place in its list, for code; everything a person reads
+ * (load errors, this form, the verdict table) counts from 1, in a field named for it.
+ */
+function ruleJson(rule: { index: number; name?: string }): NonNullable<DecisionJson['rule']> {
+  const number = rule.index + 1;
+  return rule.name === undefined ? { number } : { number, name: rule.name };
 }
 
 /**
