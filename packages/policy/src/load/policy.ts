@@ -18,7 +18,11 @@ export interface PolicyContext extends PlaceRoot {
   actions: ActionTable;
 }
 
-const LEGACY: Record<string, Phase> = { inbound: 'on_http_request', outbound: 'on_http_response' };
+// A Map: a phase key is data; `constructor` must not find Object's and name it as the new phase.
+const LEGACY = new Map<string, Phase>([
+  ['inbound', 'on_http_request'],
+  ['outbound', 'on_http_response'],
+]);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,7 +40,7 @@ export function compileTrafficPolicy(value: unknown, ctx: PolicyContext): Compil
   const out: CompiledTrafficPolicy = { onTcpConnect: [], canTerminate: false, setsVars: false };
   for (const [key, rules] of Object.entries(value)) {
     const place = root.child([key], key);
-    const legacy = LEGACY[key];
+    const legacy = LEGACY.get(key);
     if (legacy) {
       place.error(`legacy phase '${key}' is not supported; use '${legacy}'`, { key: true });
       continue;
