@@ -1,7 +1,7 @@
 // on_tcp_connect evaluation: rules top to bottom, expressions ANDed, first terminating action
 // wins. Any run-time error fails closed with the rule, the expression and the reason. What each
 // action does is its own module's evaluate step (./actions/); this loop only acts on the step.
-import type { ActionRun } from './actions/define.js';
+import type { ActionRun, Step } from './actions/define.js';
 import { assertNever } from './assert-never.js';
 import { Activation, CelConn } from './cel/activation.js';
 import { DECISION_ERROR_CODES, type DecisionErrorCode } from './decision-codes.js';
@@ -72,7 +72,7 @@ export function evaluateTcpConnect(plan: EvaluationPlan, input: TcpConnectInput)
     }
     if (!matched) continue;
     for (const action of rule.actions) {
-      let step: ReturnType<typeof action.run>;
+      let step: Step;
       try {
         step = action.run(run);
       } catch (error) {
