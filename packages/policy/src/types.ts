@@ -1,5 +1,6 @@
 // The policy engine's public shapes. The engine does no I/O: callers hand it the
 // connection facts and the pod identity they looked up, and get back a Decision.
+import type { DecisionErrorCode } from './decision-codes.js';
 
 /** Facts about one TCP connection, as `conn.*` exposes them. */
 export interface ConnInfo {
@@ -62,7 +63,7 @@ export interface Decision {
   rule?: { index: number; name?: string };
   /** The expression that failed to evaluate, when `action` is `error`. */
   expression?: { index: number; source: string };
-  error?: { code: string; message: string };
+  error?: { code: DecisionErrorCode; message: string };
   /** Metadata of every `log` action that ran, in order. */
   logs: Array<Record<string, unknown>>;
   /** `vars.*` as they stood when the decision was made. */
