@@ -5,7 +5,7 @@ import type { ActionRun, Step } from './actions/define.js';
 import { assertNever } from './assert-never.js';
 import { Activation, CelConn } from './cel/activation.js';
 import { DECISION_ERROR_CODES, type DecisionErrorCode } from './decision-codes.js';
-import type { EvaluationPlan, RuleRef } from './model.js';
+import type { CompiledRule, EvaluationPlan, RuleRef } from './model.js';
 import type { Decision, TcpConnectInput } from './types.js';
 
 const EMPTY: Record<string, unknown> = Object.freeze(Object.create(null));
@@ -30,51 +30,36 @@ function failed(
 }
 
 export function evaluateTcpConnect(plan: EvaluationPlan, input: TcpConnectInput): Decision {
-  const policy = plan.policy;
   const logs: Decision['logs'] = [];
   const activation = new Activation(
     new CelConn(input.conn, input.pod),
     plan.endpoint,
-    policy?.setsVars ? Object.create(null) : EMPTY,
+    plan.policy?.setsVars ? Object.create(null) : EMPTY,
     EMPTY,
   );
-  const run: ActionRun = { activation, conn: input.conn, logs };
-  const rules = policy?.onTcpConnect ?? [];
-  for (let r = 0; r < rules.length; r++) {
+  return walk(plan, { activation, conn: input.conn, logs }, 0, -1);
+}
+
+/**
+ * Rules from `fromRule` on. `afterAction` >= 0 resumes inside that rule (its expressions
+ * already matched) after that action: a forward with on_error: continue that failed.
+ */
+function walk(plan: EvaluationPlan, run: ActionRun, fromRule: number, afterAction: number): Decision {
+  const { activation, logs } = run;
+  const rules = plan.policy?.onTcpConnect ?? [];
+  for (let r = fromRule; r < rules.length; r++) {
     const rule = rules[r]!;
-    const expressions = rule.expressions;
-    let matched = true;
-    for (let e = 0; e < expressions.length; e++) {
-      const expression = expressions[e]!;
-      let result: unknown;
-      try {
-        result = expression.run(activation);
-      } catch (error) {
-        return failed(rule.ref, DECISION_ERROR_CODES.evalError, errorMessage(error), logs, activation.vars, {
-          index: e,
-          source: expression.source,
-        });
-      }
-      if (result === false) {
-        matched = false;
-        break;
-      }
-      if (result !== true) {
-        return failed(
-          rule.ref,
-          DECISION_ERROR_CODES.evalError,
-          'expression did not evaluate to a boolean',
-          logs,
-          activation.vars,
-          { index: e, source: expression.source },
-        );
-      }
+    const resuming = r === fromRule && afterAction >= 0;
+    if (!resuming) {
+      const unmatched = matchRule(rule, activation, logs);
+      if (unmatched === true) continue;
+      if (unmatched !== false) return unmatched;
     }
-    if (!matched) continue;
-    for (const action of rule.actions) {
+    const actions = rule.actions;
+    for (let a = resuming ? afterAction + 1 : 0; a < actions.length; a++) {
       let step: Step;
       try {
-        step = action.run(run);
+        step = actions[a]!.run(run);
       } catch (error) {
         return failed(rule.ref, DECISION_ERROR_CODES.evalError, errorMessage(error), logs, activation.vars);
       }
@@ -83,8 +68,8 @@ export function evaluateTcpConnect(plan: EvaluationPlan, input: TcpConnectInput)
           break;
         case 'refuse':
           return { allowed: false, action: step.action, rule: rule.ref, logs, vars: activation.vars };
-        case 'forward':
-          return {
+        case 'forward': {
+          const decision: Decision = {
             allowed: true,
             action: 'forward-internal',
             target: step.target,
@@ -92,6 +77,17 @@ export function evaluateTcpConnect(plan: EvaluationPlan, input: TcpConnectInput)
             logs,
             vars: activation.vars,
           };
+          const onError = step.continueOnError;
+          if (onError !== undefined) {
+            decision.resume = (failure) => {
+              activation.actions = {
+                ngrok: { forward_internal: { url: onError.url, error: { ...failure } } },
+              };
+              return walk(plan, run, r, a);
+            };
+          }
+          return decision;
+        }
         case 'fail':
           return failed(rule.ref, step.code, step.message, logs, activation.vars);
         default:
@@ -113,4 +109,33 @@ export function evaluateTcpConnect(plan: EvaluationPlan, input: TcpConnectInput)
     logs,
     vars: activation.vars,
   };
+}
+
+/** true: the rule does not match; false: it matches; a Decision: an expression failed. */
+function matchRule(rule: CompiledRule, activation: Activation, logs: Decision['logs']): boolean | Decision {
+  const expressions = rule.expressions;
+  for (let e = 0; e < expressions.length; e++) {
+    const expression = expressions[e]!;
+    let result: unknown;
+    try {
+      result = expression.run(activation);
+    } catch (error) {
+      return failed(rule.ref, DECISION_ERROR_CODES.evalError, errorMessage(error), logs, activation.vars, {
+        index: e,
+        source: expression.source,
+      });
+    }
+    if (result === false) return true;
+    if (result !== true) {
+      return failed(
+        rule.ref,
+        DECISION_ERROR_CODES.evalError,
+        'expression did not evaluate to a boolean',
+        logs,
+        activation.vars,
+        { index: e, source: expression.source },
+      );
+    }
+  }
+  return false;
 }

@@ -47,7 +47,12 @@ export type RefusingAction = Extract<DecidingAction, 'deny' | 'close-connection'
 export type Step =
   | { readonly kind: 'continue' }
   | { readonly kind: 'refuse'; readonly action: RefusingAction }
-  | { readonly kind: 'forward'; readonly target: ForwardTarget }
+  | {
+      readonly kind: 'forward';
+      readonly target: ForwardTarget;
+      /** on_error: continue: a failed forward (upstream unreachable) goes on with the later rules. */
+      readonly continueOnError?: { readonly url: string };
+    }
   | { readonly kind: 'fail'; readonly code: DecisionErrorCode; readonly message: string };
 
 export const CONTINUE: Step = Object.freeze({ kind: 'continue' });
@@ -61,6 +66,8 @@ export interface CompiledAction {
   readonly writesVars: boolean;
   /** May throw: the evaluator fails closed on any error. */
   run(run: ActionRun): Step;
+  /** Where it forwards, when that is fixed at load (a dry-run endpoint's default target). */
+  readonly fixedTarget?: ForwardTarget;
 }
 
 /**
@@ -81,6 +88,8 @@ export interface EvaluatedActionSpec<T extends string, C, R, H = C> {
   readonly writesVars: boolean;
   /** Per connection. */
   evaluate(compiled: R, run: ActionRun): Step;
+  /** Where it forwards, when fixed at load. */
+  fixedTarget?(compiled: R): ForwardTarget | undefined;
 }
 
 /** A registry entry: an action Podgate evaluates. */
@@ -142,11 +151,13 @@ export function evaluatedAction<const T extends string, C, R, H = C>(
       if (config === undefined) return undefined;
       const compiled = spec.compile(config.value, site);
       if (compiled === undefined) return undefined;
+      const fixedTarget = spec.fixedTarget?.(compiled);
       return Object.freeze({
         kind: type,
         terminates: spec.terminates(compiled),
         writesVars,
         run: (run: ActionRun) => spec.evaluate(compiled, run),
+        ...(fixedTarget !== undefined ? { fixedTarget } : {}),
       });
     },
   });

@@ -6,6 +6,7 @@ import type { Activation } from '../cel/activation.js';
 import { DECISION_ERROR_CODES } from '../decision-codes.js';
 import { compileTemplate, hasInterpolation } from '../load/interpolate.js';
 import { parseInternalUrl } from '../load/urls.js';
+import type { ForwardTarget } from '../types.js';
 import { CONTINUE, evaluatedAction, PHASES, type Step } from './define.js';
 
 type Resolution = { ok: true; step: Step } | { ok: false; message: string };
@@ -15,6 +16,7 @@ interface Forward {
   url: string;
   onError: 'halt' | 'continue';
   resolve(activation: Activation): Resolution;
+  fixed?: ForwardTarget;
 }
 
 export const forwardInternal = evaluatedAction({
@@ -37,13 +39,14 @@ export const forwardInternal = evaluatedAction({
       }
       const { template } = compiled;
       const { resolveInternal } = site;
+      const continueOnError = onError === 'continue' ? { continueOnError: { url: cfg.url } } : {};
       const resolve = (activation: Activation): Resolution => {
         const url = template.render(activation);
         const parsed = parseInternalUrl(url);
         if (!parsed.ok) return { ok: false, message: parsed.message };
         const target = resolveInternal(parsed.value);
         if (!target) return { ok: false, message: `no internal endpoint for '${url}'` };
-        return { ok: true, step: { kind: 'forward', target: { ...target, url } } };
+        return { ok: true, step: { kind: 'forward', target: { ...target, url }, ...continueOnError } };
       };
       return { url: cfg.url, onError, resolve };
     }
@@ -59,15 +62,22 @@ export const forwardInternal = evaluatedAction({
       );
       return undefined;
     }
+    const fixedTarget = Object.freeze({ ...target, url: cfg.url });
     const fixed: Resolution = Object.freeze({
       ok: true,
-      step: Object.freeze({ kind: 'forward', target: Object.freeze({ ...target, url: cfg.url }) }),
+      step: Object.freeze({
+        kind: 'forward',
+        target: fixedTarget,
+        ...(onError === 'continue' ? { continueOnError: Object.freeze({ url: cfg.url }) } : {}),
+      }),
     });
-    return { url: cfg.url, onError, resolve: () => fixed };
+    return { url: cfg.url, onError, resolve: () => fixed, fixed: fixedTarget };
   },
-  // With on_error: continue, only a target fixed at load is certain to end evaluation.
-  terminates: (forward) => forward.onError === 'halt' || !hasInterpolation(forward.url),
+  // With on_error: continue it may not end evaluation: the URL may not resolve, or the proxy
+  // may not reach the upstream (Decision.resume), and then the later rules run.
+  terminates: (forward) => forward.onError === 'halt',
   writesVars: false,
+  fixedTarget: (forward) => forward.fixed,
   evaluate(forward, run) {
     const resolved = forward.resolve(run.activation);
     if (resolved.ok) return resolved.step;

@@ -31,6 +31,9 @@ export interface Located {
   doc: SourceDoc;
 }
 
+/** Evaluate and log, but let every connection through (docs/policy.md, "Dry-run rollout"). */
+export const DRY_RUN_ANNOTATION = 'podgate.io/dry-run';
+
 export interface EndpointDef extends Located {
   kind: 'AgentEndpoint' | 'CloudEndpoint';
   name: string;
@@ -38,6 +41,8 @@ export interface EndpointDef extends Located {
   url: ParsedEndpointUrl;
   binding: EndpointBinding;
   upstream?: ForwardTarget;
+  /** `podgate.io/dry-run: "true"`. */
+  dryRun: boolean;
   /** Inline policy and where it sits, or a reference by name. */
   policy?: { inline: unknown; base: Path } | { ref: string; base: Path };
 }
@@ -158,11 +163,20 @@ export function readDocument(loc: Located, endpoints: EndpointDef[], policies: P
     file.sink.error(at(loc, ['spec', 'url']), `spec.url: ${url.message}`);
     return;
   }
+  const dryRunValue = metadata.annotations?.[DRY_RUN_ANNOTATION];
+  if (dryRunValue !== undefined && dryRunValue !== 'true' && dryRunValue !== 'false') {
+    file.sink.error(
+      at(loc, ['metadata', 'annotations', DRY_RUN_ANNOTATION]),
+      `metadata.annotations.${DRY_RUN_ANNOTATION}: must be "true" or "false", got ${JSON.stringify(dryRunValue)}`,
+    );
+    return;
+  }
   const def: EndpointDef = {
     ...loc,
     kind: kind as EndpointDef['kind'],
     name: metadata.name,
     namespace,
+    dryRun: dryRunValue === 'true',
     ...url.value,
   };
   if (data.upstream) {

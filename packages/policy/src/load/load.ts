@@ -20,6 +20,7 @@ import type {
 } from '../types.js';
 import {
   at,
+  DRY_RUN_ANNOTATION,
   type EndpointDef,
   type FileState,
   type Located,
@@ -173,10 +174,22 @@ export function loadPolicyFilesWith(
       binding: ep.binding,
       source: { file: ep.file.path, line: ep.file.positions.at(ep.doc.start).line },
       hasPolicy: policy !== undefined,
+      dryRun: ep.dryRun,
       rules: summarize(policy),
       evaluateTcpConnect: (input) => evaluateTcpConnect(plan, input),
     };
     if (ep.upstream) compiled.upstream = ep.upstream;
+    if (ep.dryRun) {
+      const target = ep.upstream ?? firstFixedTarget(policy);
+      if (target === undefined) {
+        ep.file.sink.error(
+          at(ep, ['metadata', 'annotations', DRY_RUN_ANNOTATION]),
+          `${ep.kind} ${ep.name}: a dry-run endpoint lets refused connections through, so it needs a fixed place to send them: an upstream, or a forward-internal with a URL fixed at load`,
+        );
+        continue;
+      }
+      compiled.dryRunTarget = target;
+    }
     compiledEndpoints.push(compiled);
   }
 
@@ -200,6 +213,14 @@ export function loadPolicyFilesWith(
     warnings,
     files: summaries,
   };
+}
+
+/** The first forward-internal target of on_tcp_connect that is fixed at load. */
+function firstFixedTarget(policy: CompiledTrafficPolicy | undefined): ForwardTarget | undefined {
+  for (const rule of policy?.onTcpConnect ?? []) {
+    for (const action of rule.actions) if (action.fixedTarget !== undefined) return action.fixedTarget;
+  }
+  return undefined;
 }
 
 function summarize(policy: CompiledTrafficPolicy | undefined): RuleSummary[] {

@@ -8,6 +8,8 @@ export const API_VERSION = 'ngrok.k8s.ngrok.com/v1alpha1';
 const metadata = z.looseObject({
   name: z.string().min(1),
   namespace: z.string().min(1).optional(),
+  // Kubernetes annotation values are strings; Podgate reads podgate.io/dry-run.
+  annotations: z.record(z.string(), z.string()).optional(),
 });
 
 const trafficPolicyRef = z.strictObject({
