@@ -32,5 +32,10 @@ export {
   type ReadRefusalCode,
 } from './errors.js';
 export { ProxyHeaderParser, parseProxyHeader } from './parser.js';
-export { type ReadProxyHeaderOptions, type ReadProxyHeaderResult, readProxyHeader } from './read.js';
+export {
+  type DeadlineTimers,
+  type ReadProxyHeaderOptions,
+  type ReadProxyHeaderResult,
+  readProxyHeader,
+} from './read.js';
 export type * from './types.js';

@@ -11,11 +11,23 @@ import type { ParserOptions, ProxyHeader } from './types.js';
 // setTimeout's largest delay; longer ones fire at once.
 const MAX_DEADLINE_MS = 2 ** 31 - 1;
 
+/** The timer functions the deadline uses; the globals unless given (tests count them). */
+export interface DeadlineTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: DeadlineTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface ReadProxyHeaderOptions extends ParserOptions {
   /** Give up with `timeout` when the header is not complete this many ms after the call. */
   readonly deadlineMs: number;
   /** Give up with `aborted` (for example when the proxy shuts down). */
   readonly signal?: AbortSignal;
+  readonly timers?: DeadlineTimers;
 }
 
 export type ReadProxyHeaderResult =
@@ -43,7 +55,7 @@ export function readProxyHeader(
   socket: Socket,
   options: ReadProxyHeaderOptions,
 ): Promise<ReadProxyHeaderResult> {
-  const { deadlineMs, signal } = options;
+  const { deadlineMs, signal, timers = GLOBAL_TIMERS } = options;
   if (
     typeof deadlineMs !== 'number' ||
     !Number.isFinite(deadlineMs) ||
@@ -65,13 +77,13 @@ export function readProxyHeader(
 
   return new Promise((resolve) => {
     let bytesRead = 0;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     let settled = false;
 
     const finish = (result: ReadProxyHeaderResult): void => {
       if (settled) return;
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) timers.clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeListener('end', onEnd);
       socket.removeListener('close', onClose);
@@ -123,7 +135,7 @@ export function readProxyHeader(
     socket.on('end', onEnd);
     socket.on('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
-    timer = setTimeout(
+    timer = timers.setTimeout(
       () => refuse('timeout', `no whole PROXY header within ${deadlineMs} ms (${bytesRead} bytes arrived)`),
       deadlineMs,
     );
