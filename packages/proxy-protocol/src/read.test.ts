@@ -33,8 +33,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serve(options: Parameters<typeof startReaderServer>[0]): Promise<ReaderServer> {
-  server = await startReaderServer(options);
+async function serve(
+  options: Parameters<typeof startReaderServer>[0],
+  serverOptions: Parameters<typeof startReaderServer>[2] = {},
+): Promise<ReaderServer> {
+  server = await startReaderServer(options, '127.0.0.1', serverOptions);
   return server;
 }
 
@@ -109,6 +112,16 @@ describe.each([
     socket.end('second write');
     await sleep(50);
     expect((await readToEnd(accepted.socket)).toString()).toBe('second write');
+  });
+});
+
+describe('readProxyHeader and paused sockets', () => {
+  it('reads from a socket accepted with pauseOnConnect', async () => {
+    const s = await serve({ deadlineMs: 2000 }, { pauseOnConnect: true });
+    const { socket, accepted } = await client(s);
+    socket.write(Buffer.concat([V2, PAYLOAD]));
+    expect(await accepted.result).toMatchObject({ status: 'complete', payload: PAYLOAD });
+    await expectNothingLeft(accepted);
   });
 });
 

@@ -140,5 +140,8 @@ export function readProxyHeader(
       deadlineMs,
     );
     socket.on('data', onData);
+    // A 'data' listener does not start a socket that was explicitly paused (a server with
+    // pauseOnConnect): resume it, or the header would never be read.
+    socket.resume();
   });
 }

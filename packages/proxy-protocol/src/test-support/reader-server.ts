@@ -60,11 +60,12 @@ function countingTimers(): { timers: DeadlineTimers; pending: () => number } {
 export async function startReaderServer(
   options: Omit<ReadProxyHeaderOptions, 'timers'>,
   host = '127.0.0.1',
+  serverOptions: { pauseOnConnect?: boolean } = {},
 ): Promise<ReaderServer> {
   const queue: Accepted[] = [];
   const waiters: Array<(a: Accepted) => void> = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const server: Server = createServer(serverOptions, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     // The proxy keeps an error listener of its own; so does this server.
