@@ -95,6 +95,21 @@ export class ProxyHeaderParser {
     if (this.#finished) {
       throw new ProxyProtocolError('parser_finished', 'push() after the parser answered complete or refused');
     }
+    if (this.#buffered === 0) {
+      // The usual case: the whole header is in the first chunk. Parse it where it lies; copy
+      // only when it is not whole yet.
+      const result = parsePrefix(chunk, this.#options);
+      if (result.status !== 'incomplete') {
+        this.#finished = true;
+        if (result.status === 'refused') return result;
+        const payload = Buffer.from(
+          chunk.buffer,
+          chunk.byteOffset + result.consumed,
+          chunk.length - result.consumed,
+        );
+        return { status: 'complete', header: result.header, payload };
+      }
+    }
     let offset = 0;
     for (;;) {
       const capacity = this.#capacity(this.#buffered > 0 ? this.#buffer![0]! : chunk[0]);

@@ -47,15 +47,25 @@ export function parseV1(bytes: Uint8Array): PrefixParseResult {
     if (byte < SPACE || byte > 0x7e) {
       return refuse('v1_bad_character', `v1 line has byte 0x${byte.toString(16).padStart(2, '0')} at ${i}`);
     }
-    if (inProtocol) {
-      const word = latin1(bytes, V1_PREFIX.length, i + 1);
-      if (!PROTOCOLS.some((p) => p.startsWith(word))) return badProtocol(word);
-    }
+    if (inProtocol && !beginsProtocol(bytes, i + 1))
+      return badProtocol(latin1(bytes, V1_PREFIX.length, i + 1));
   }
   if (bytes.length >= V1_MAX_LENGTH) {
     return refuse('v1_line_too_long', `v1 line has no CRLF within the first ${V1_MAX_LENGTH} bytes`);
   }
   return { status: 'incomplete' };
+}
+
+const PROTOCOL_BYTES = PROTOCOLS.map((p) => Buffer.from(p, 'latin1'));
+
+/** Whether the bytes from the prefix to `end` begin one of the protocol words. */
+function beginsProtocol(bytes: Uint8Array, end: number): boolean {
+  const length = end - V1_PREFIX.length;
+  return PROTOCOL_BYTES.some((word) => {
+    if (length > word.length) return false;
+    for (let j = 0; j < length; j++) if (bytes[V1_PREFIX.length + j] !== word[j]) return false;
+    return true;
+  });
 }
 
 function latin1(bytes: Uint8Array, from: number, to: number): string {
