@@ -59,7 +59,7 @@ function parsePrefix(bytes: Uint8Array, options: Resolved): PrefixParseResult {
   }
   if (first === V2_FIRST_BYTE) {
     if (!options.v2) {
-      // A v2 signature begins with CR; a v1-only receiver sees a bad line either way.
+      // Refused on its first byte: the caller said which versions its senders use.
       return refuse('version_not_allowed', 'PROXY v2 header where only v1 is accepted');
     }
     return parseV2(bytes, options.maxBytes);

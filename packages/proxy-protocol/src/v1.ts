@@ -47,8 +47,9 @@ export function parseV1(bytes: Uint8Array): PrefixParseResult {
     if (byte < SPACE || byte > 0x7e) {
       return refuse('v1_bad_character', `v1 line has byte 0x${byte.toString(16).padStart(2, '0')} at ${i}`);
     }
-    if (inProtocol && !beginsProtocol(bytes, i + 1))
+    if (inProtocol && !beginsProtocol(bytes, i + 1)) {
       return badProtocol(latin1(bytes, V1_PREFIX.length, i + 1));
+    }
   }
   if (bytes.length >= V1_MAX_LENGTH) {
     return refuse('v1_line_too_long', `v1 line has no CRLF within the first ${V1_MAX_LENGTH} bytes`);
