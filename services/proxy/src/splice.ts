@@ -94,6 +94,9 @@ export function splice(client: Socket, upstream: Socket, options: SpliceOptions)
   if (options.head !== undefined && options.head.length > 0) {
     if (!upstream.write(options.head)) client.pause();
   }
+  // A FIN that came while someone else was reading (the PROXY header reader) was emitted
+  // before these listeners: pass it on now.
+  if (client.readableEnded) upstream.end();
   client.resume();
   upstream.resume();
   return { done, abort: () => finish('aborted') };
