@@ -3,7 +3,7 @@
 import { Activation, CelConn } from './cel/activation.js';
 import type { CompiledAction, EvaluationPlan, RuleRef, Value } from './model.js';
 import { cidrContains, parseIp } from './net/ip.js';
-import type { Decision, TcpConnectInput } from './types.js';
+import type { Decision, DecisionErrorCode, TcpConnectInput } from './types.js';
 
 /** The closed set of `Decision.error.code` values. */
 export const DECISION_ERROR_CODES = {
@@ -13,7 +13,7 @@ export const DECISION_ERROR_CODES = {
   forwardError: 'forward_internal_error',
   /** No rule ended evaluation on an endpoint that must (CloudEndpoint, standalone policy). */
   noMatch: 'policy_no_match',
-} as const;
+} as const satisfies Record<string, DecisionErrorCode>;
 
 const EMPTY: Record<string, unknown> = Object.freeze(Object.create(null));
 
@@ -29,7 +29,7 @@ function render(value: Value, activation: Activation): unknown {
 
 function failed(
   rule: RuleRef,
-  code: string,
+  code: DecisionErrorCode,
   message: string,
   logs: Decision['logs'],
   vars: Record<string, unknown>,

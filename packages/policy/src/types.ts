@@ -1,5 +1,6 @@
 // The policy engine's public shapes. The engine does no I/O: callers hand it the
 // connection facts and the pod identity they looked up, and get back a Decision.
+import type { ErrorCodeIn } from '@podgate/errors';
 
 /** Facts about one TCP connection, as `conn.*` exposes them. */
 export interface ConnInfo {
@@ -53,6 +54,9 @@ export type DecidingAction =
   /** A run-time evaluation error: fails closed. */
   | 'error';
 
+/** `Decision.error.code`: the `policy` area of the project's error table (@podgate/errors). */
+export type DecisionErrorCode = ErrorCodeIn<'policy'>;
+
 /** A decision carries its reason: which rule, which expression, why. */
 export interface Decision {
   allowed: boolean;
@@ -62,7 +66,7 @@ export interface Decision {
   rule?: { index: number; name?: string };
   /** The expression that failed to evaluate, when `action` is `error`. */
   expression?: { index: number; source: string };
-  error?: { code: string; message: string };
+  error?: { code: DecisionErrorCode; message: string };
   /** Metadata of every `log` action that ran, in order. */
   logs: Array<Record<string, unknown>>;
   /** `vars.*` as they stood when the decision was made. */
