@@ -30,6 +30,10 @@ export const ERROR_CODES = {
     area: 'config',
     meaning: 'A flag, environment variable or configuration file was refused; the message names it.',
   },
+  listen_failed: {
+    area: 'config',
+    meaning: 'A service cannot listen on the address it was given (in use, not local, or not permitted).',
+  },
   invalid_kubeconfig: {
     area: 'config',
     meaning: 'No usable kubeconfig or in-cluster service account credentials.',
