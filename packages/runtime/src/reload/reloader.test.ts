@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { memoryLogger } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.js';
 import { createRegistry } from '../metrics.js';
 import { manualSignals } from '../shutdown/signals.js';
 import { manualFileWatcher, pollingFileWatcher } from './file-watcher.js';
@@ -13,17 +12,6 @@ const reloaders: ConfigReloader<unknown>[] = [];
 afterEach(() => {
   for (const r of reloaders.splice(0)) r.stop();
 });
-
-function logLines() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _e, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ service: 'test', level: 'info', destination }) };
-}
 
 /** A load() that answers from a script, one outcome per call. */
 function scripted(...outcomes: Array<LoadOutcome<string> | Promise<LoadOutcome<string>>>) {
@@ -40,7 +28,7 @@ function scripted(...outcomes: Array<LoadOutcome<string> | Promise<LoadOutcome<s
 
 describe('createConfigReloader', () => {
   it('swaps in a good configuration and keeps the last good one when a reload is bad, saying why', async () => {
-    const { lines, logger } = logLines();
+    const { lines, logger } = memoryLogger();
     const registry = createRegistry();
     const refused: string[] = [];
     const script = scripted({ ok: true, value: 'v2' }, { ok: false, reason: 'a.yaml:3:1: unknown action' });
@@ -58,7 +46,7 @@ describe('createConfigReloader', () => {
     expect(await reloader.reload('test')).toEqual({ applied: false, reason: 'a.yaml:3:1: unknown action' });
     expect(reloader.current()).toBe('v2');
     expect(refused).toEqual(['a.yaml:3:1: unknown action']);
-    expect(lines.at(-1)).toMatchObject({
+    expect(lines().at(-1)).toMatchObject({
       level: 40,
       trigger: 'test',
       reason: 'a.yaml:3:1: unknown action',
