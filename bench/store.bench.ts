@@ -12,10 +12,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createRedisIdentityStore, type PodRecord, type RedisIdentityStore } from '@podgate/identity';
+import { startRedis } from '@podgate/test-support';
 import { Redis } from 'ioredis';
-import { ReadConnection } from '../packages/identity/src/redis-read/connection.js';
 import { LOOKUP_SHA } from '../packages/identity/src/redis-lookup.js';
-import { startRedis } from '../test/support/redis.js';
+import { ReadConnection } from '../packages/identity/src/redis-read/connection.js';
 
 const execFileAsync = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

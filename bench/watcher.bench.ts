@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisIdentityStore } from '@podgate/identity';
-import { type FakePod, startFakeK8sApi } from '../test/support/fake-k8s-api.js';
-import { startRedis } from '../test/support/redis.js';
+import { type FakePod, startFakeK8sApi, startRedis } from '@podgate/test-support';
 
 const PODS = Number(process.argv[2] ?? 100_000);
 const UPDATES = Number(process.argv[3] ?? 500);
@@ -117,7 +116,7 @@ async function runOnce(nodeOptions: string, updates: number): Promise<Run> {
   const reader = await createRedisIdentityStore({ url: redis.url, freshnessRefreshMs: 10 });
 
   const script = [
-    "import { runWatcherCommand } from '@podgate/watcher';",
+    "import { runWatcherCommand } from '@podgate/cli';",
     'const stop = new Promise((r) => process.once("SIGTERM", r));',
     'const code = await runWatcherCommand(process.argv.slice(1), process.env, { stopSignal: stop });',
     'process.stderr.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + "\\n");',

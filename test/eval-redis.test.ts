@@ -1,10 +1,10 @@
 // `podgate eval --redis`: identity written by a store writer (as the watcher does) and read
 // back through the same code path the services use, against a real redis-server.
+
+import { main } from '@podgate/cli';
 import { createRedisIdentityStore, derivePodRecord, type IdentityStore } from '@podgate/identity';
+import { captureIo, type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/cli/src/main.js';
-import { captureIo } from '../packages/cli/src/test-io.js';
-import { type RedisServer, startRedis } from './support/redis.js';
 
 const config = new URL('../examples/podgate.yaml', import.meta.url).pathname;
 

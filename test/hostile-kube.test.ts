@@ -1,17 +1,21 @@
 // A hostile or broken Kubernetes API: garbage watch lines, events that are not pods, list
 // replies that are not lists, replies too large to hold. The watcher logs, restarts and keeps
-// serving; the bounded readers in kube-http.ts refuse what cannot be held.
+// serving (the bounded readers themselves: services/watcher/src/sources/kube-http.test.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryIdentityStore } from '@podgate/identity';
+import {
+  type FakeK8sApi,
+  memoryLogger,
+  owner,
+  podObject,
+  startFakeK8sApi,
+  waitFor,
+} from '@podgate/test-support';
+import { testKubeSource } from '@podgate/test-support/watcher';
 import { createMetrics, loadKubeAccess, type RunningWatcher, startWatcher } from '@podgate/watcher';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LineSplitter, readBody } from '../services/watcher/src/sources/kube-http.js';
-import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
-import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
 
 const CLUSTER = 'hostile';
 let dir: string;
@@ -150,64 +154,4 @@ describe('the watcher against a hostile API', () => {
       await stillServing(`10.0.2.${++n % 250}`);
     },
   );
-});
-
-describe('bounded readers', () => {
-  let server: Server;
-  let url: string;
-  let reply: (res: import('node:http').ServerResponse) => void;
-  beforeAll(async () => {
-    server = createServer((_req, res) => reply(res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  const get = () =>
-    new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      import('node:http').then(({ get: httpGet }) => httpGet(url, resolve).on('error', reject));
-    });
-
-  it('readBody refuses a reply over its limit and drops the connection', async () => {
-    reply = (res) => {
-      res.writeHead(200);
-      const chunk = Buffer.alloc(64 * 1024, 'a');
-      const pump = () => {
-        while (!res.destroyed && res.write(chunk)) {}
-        if (!res.destroyed) res.once('drain', pump);
-      };
-      res.on('close', () => res.destroy());
-      pump();
-    };
-    const res = await get();
-    await expect(readBody(res, 1024 * 1024)).rejects.toMatchObject({
-      code: 'API_PROTOCOL',
-      message: expect.stringMatching(/exceeds 1048576 bytes/),
-    });
-    await waitFor('the connection is dropped', () => res.destroyed);
-  });
-
-  it('readBody reads a reply within its limit', async () => {
-    reply = (res) => res.end('{"ok":true}');
-    expect(await readBody(await get(), 1024)).toBe('{"ok":true}');
-  });
-
-  it('LineSplitter: lines across chunks, multi-byte characters split between chunks', () => {
-    const splitter = new LineSplitter(64);
-    const bytes = Buffer.from('{"a":"é"}\n{"b":1}\npartial', 'utf8');
-    const lines: string[] = [];
-    for (let i = 0; i < bytes.length; i++) lines.push(...splitter.push(bytes.subarray(i, i + 1)));
-    lines.push(...splitter.push(Buffer.from('\n')));
-    expect(lines).toEqual(['{"a":"é"}', '{"b":1}', 'partial']);
-  });
-
-  it('LineSplitter: an endless line is refused once it passes the limit, in one chunk or many', () => {
-    expect(() => new LineSplitter(1024).push(Buffer.alloc(1025, 'x'))).toThrowError(/longer than 1024 bytes/);
-    const splitter = new LineSplitter(1024);
-    expect(() => {
-      for (let i = 0; i < 2000; i++) splitter.push(Buffer.from('x'));
-    }).toThrowError(expect.objectContaining({ code: 'API_PROTOCOL' }));
-    // A line of exactly the limit is fine.
-    expect(new LineSplitter(4).push(Buffer.from('abcd\n'))).toEqual(['abcd']);
-  });
 });

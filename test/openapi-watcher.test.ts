@@ -1,7 +1,7 @@
 // The watcher's OpenAPI document is checked against the real app: every documented path
 // answers with a documented status, and every route the app serves is documented.
 import { readFileSync } from 'node:fs';
-import { createHttpApp } from '@podgate/watcher';
+import { createWatcherApp } from '@podgate/watcher';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -12,7 +12,7 @@ const doc = parse(readFileSync(new URL('../docs/openapi/watcher.yaml', import.me
 
 function app(ready: boolean) {
   const registry = new Registry();
-  return createHttpApp({
+  return createWatcherApp({
     probe: { readiness: () => ({ ready, detail: { watcher: { cluster: 'c', synced: ready } } }) },
     registry,
   });

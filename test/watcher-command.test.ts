@@ -5,12 +5,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { runWatcherCommand } from '@podgate/cli';
 import { createRedisIdentityStore } from '@podgate/identity';
-import { runWatcherCommand } from '@podgate/watcher';
+import {
+  owner,
+  podObject,
+  type RedisServer,
+  startFakeK8sApi,
+  startRedis,
+  startRedisCluster,
+  waitFor,
+} from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { owner, waitFor } from '../services/watcher/src/test-helpers.js';
-import { podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
-import { type RedisServer, startRedis, startRedisCluster } from './support/redis.js';
 
 let dir: string;
 let redis: RedisServer;
@@ -171,7 +177,7 @@ describe('podgate watcher process', () => {
     const file = join(dir, 'sig-pods.yaml');
     writeFileSync(file, 'apiVersion: v1\nkind: List\nitems: []\n');
     const script =
-      "import { runWatcherCommand } from '@podgate/watcher';" +
+      "import { runWatcherCommand } from '@podgate/cli';" +
       'process.exitCode = await runWatcherCommand(process.argv.slice(1), process.env);';
     const child = spawn(
       process.execPath,

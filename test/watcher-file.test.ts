@@ -4,16 +4,16 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryIdentityStore } from '@podgate/identity';
+import { systemClock } from '@podgate/runtime';
+import { memoryLogger, owner, waitFor } from '@podgate/test-support';
 import {
   createMetrics,
   PodsFileSource,
   podsFileParser,
   type RunningWatcher,
   startWatcher,
-  systemClock,
 } from '@podgate/watcher';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memoryLogger, owner, waitFor } from '../services/watcher/src/test-helpers.js';
 
 let version = 100;
 const podYaml = (name: string, ip: string, extra = '') => `  - apiVersion: v1

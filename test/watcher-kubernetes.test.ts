@@ -6,6 +6,17 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createRedisIdentityStore, type IdentityStore, MemoryIdentityStore } from '@podgate/identity';
 import {
+  type FakeK8sApi,
+  memoryLogger,
+  owner,
+  podObject,
+  type RedisServer,
+  startFakeK8sApi,
+  startRedis,
+  waitFor,
+} from '@podgate/test-support';
+import { testKubeSource } from '@podgate/test-support/watcher';
+import {
   createMetrics,
   kubeAccessFromKubeConfig,
   loadKubeAccess,
@@ -14,9 +25,6 @@ import {
   type WatcherMetrics,
 } from '@podgate/watcher';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
-import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
-import { type RedisServer, startRedis } from './support/redis.js';
 
 const CLUSTER = 'test';
 let dir: string;

@@ -11,6 +11,16 @@ import {
   type PodRecord,
   type ReconcileOptions,
 } from '@podgate/identity';
+import { systemClock } from '@podgate/runtime';
+import {
+  type FakeK8sApi,
+  memoryLogger,
+  owner,
+  podObject,
+  startFakeK8sApi,
+  waitFor,
+} from '@podgate/test-support';
+import { testKubeSource } from '@podgate/test-support/watcher';
 import {
   createKubeLeaseApi,
   createMetrics,
@@ -20,11 +30,8 @@ import {
   loadKubeAccess,
   runWithLeaderElection,
   startWatcher,
-  systemClock,
 } from '@podgate/watcher';
 import { afterEach, beforeEach, expect, it, onTestFinished } from 'vitest';
-import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
-import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
 
 let dir: string;
 let api: FakeK8sApi;

@@ -4,11 +4,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisIdentityStore, type RedisIdentityStore } from '@podgate/identity';
+import {
+  type FakeK8sApi,
+  memoryLogger,
+  owner,
+  podObject,
+  type RedisServer,
+  redisCli,
+  startFakeK8sApi,
+  startRedis,
+  waitFor,
+} from '@podgate/test-support';
+import { testKubeSource } from '@podgate/test-support/watcher';
 import { createMetrics, loadKubeAccess, startWatcher } from '@podgate/watcher';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { memoryLogger, owner, testKubeSource, waitFor } from '../services/watcher/src/test-helpers.js';
-import { type FakeK8sApi, podObject, startFakeK8sApi } from './support/fake-k8s-api.js';
-import { type RedisServer, redisCli, startRedis } from './support/redis.js';
 
 let dir: string;
 let redis: RedisServer;

@@ -4,5 +4,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const { main, EXIT } = await import('../src/index.ts');
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A service stopped by force may leave sockets and timers behind: do not wait for them.
+if (code === EXIT.forced) process.exit(code);

@@ -14,3 +14,6 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
     throw new UsageError((error as Error).message);
   }
 }
+
+/** What parseArgs gives for a command's flags. */
+export type FlagValues = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;

@@ -1,6 +1,6 @@
+import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, main } from './main.js';
-import { captureIo } from './test-io.js';
 
 describe('podgate', () => {
   it('prints the command list with --help and exits 0', async () => {

@@ -6,6 +6,7 @@ export { canonicalIps, normalizeIp, tryNormalizeIp } from './ip.js';
 export * from './limits.js';
 export { MemoryIdentityStore, type MemoryIdentityStoreOptions } from './memory-store.js';
 export * from './model.js';
+export { describeStore, openStore, type StoreKind, type StoreOptions, storeKind } from './open-store.js';
 export { type PodLike, slimPod } from './pod-like.js';
 export { NOT_FOUND_MESSAGE_PREFIX, type PodVarsView, podVarsFromLookup } from './pod-vars.js';
 export { parsePodsYaml } from './pods-yaml.js';

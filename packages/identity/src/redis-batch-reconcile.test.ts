@@ -1,8 +1,8 @@
 // Reconcile runs in batches (a few scripts, not one per pod) and leaves Redis exactly as the
 // one-pod-at-a-time path (the one events take) does.
+import { type RedisServer, startRedis } from '@podgate/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import type { PodRecord } from './model.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { record } from './store.contract.js';

@@ -1,5 +1,5 @@
+import { type RedisCluster, startRedisCluster } from '@podgate/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { type RedisCluster, startRedisCluster } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
 import { describeRedisStrays } from './redis-store.strays.js';

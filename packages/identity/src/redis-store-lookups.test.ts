@@ -1,7 +1,7 @@
 // Lookups through the dedicated lookup connection of the single-server Redis store:
 // deadlines, no reply mix-up after a timeout, credentials and database from the URL.
+import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeStoreContract, eventually, record } from './store.contract.js';
 import type { IdentityStore } from './store.js';

@@ -1,5 +1,5 @@
+import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
 import { describeRedisStrays } from './redis-store.strays.js';

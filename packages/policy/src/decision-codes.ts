@@ -1,3 +1,9 @@
+// The closed set of `Decision.error.code` values: the `policy` area of the project's error
+// table (@podgate/errors), where each has its meaning and HTTP status.
+import type { ErrorCodeIn } from '@podgate/errors';
+
+export type DecisionErrorCode = ErrorCodeIn<'policy'>;
+
 /** The closed set of `Decision.error.code` values. */
 export const DECISION_ERROR_CODES = {
   /** A CEL expression, interpolation or regex failed at run time. */
@@ -6,6 +12,4 @@ export const DECISION_ERROR_CODES = {
   forwardError: 'forward_internal_error',
   /** No rule ended evaluation on an endpoint that must (CloudEndpoint, standalone policy). */
   noMatch: 'policy_no_match',
-} as const;
-
-export type DecisionErrorCode = (typeof DECISION_ERROR_CODES)[keyof typeof DECISION_ERROR_CODES];
+} as const satisfies Record<string, DecisionErrorCode>;

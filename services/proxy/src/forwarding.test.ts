@@ -153,7 +153,7 @@ describe('proxy: forwarding', () => {
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => exchange(port, '127.0.0.2', `message ${i}`, 20_000)),
     );
-    results.forEach((r, i) => expect(r.received.toString()).toBe(`message ${i}`));
+    for (const [i, r] of results.entries()) expect(r.received.toString()).toBe(`message ${i}`);
     expect(upstream.accepted).toBe(1000);
     expect(proxy.records.filter((r) => r.end === 'closed')).toHaveLength(1000);
   }, 60_000);

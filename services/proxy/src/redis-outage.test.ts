@@ -2,8 +2,8 @@
 // within the lookup deadline; once Redis is back (and the watcher has refilled it) decisions
 // are right again, without restarting the proxy.
 import { createRedisIdentityStore, type RedisIdentityStore } from '@podgate/identity';
+import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import {
   exchange,
   loadConfig,

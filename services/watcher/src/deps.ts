@@ -1,19 +1,10 @@
-// Builds the real collaborators from a parsed configuration: the store, the pod source
-// and the record derivation. Kept apart from the command so `podgate dev` and tests can
-// pick pieces (e.g. a file source with the memory store).
-import {
-  createRedisIdentityStore,
-  derivePodRecord,
-  type IdentityStore,
-  MemoryIdentityStore,
-  type PodLike,
-  parsePodsYaml,
-} from '@podgate/identity';
-import type { Logger } from 'pino';
-import { DEFAULT_BACKOFF } from './backoff.js';
-import type { Clock } from './clock.js';
+// Builds the watcher's real collaborators from its configuration: the pod source and the
+// record derivation. `podsFileParser` is also what `podgate eval --pods-file` reads a pods
+// file with, so a file the watcher refuses is refused there too.
+import { derivePodRecord, type PodLike, parsePodsYaml } from '@podgate/identity';
+import { type Clock, DEFAULT_BACKOFF, type Logger } from '@podgate/runtime';
 import type { WatcherConfig } from './config.js';
-import { errorMessage, WatcherError } from './errors.js';
+import { WatcherError } from './errors.js';
 import type { WatcherMetrics } from './metrics.js';
 import type { KubeAccess } from './sources/kube-access.js';
 import { createKubeApi } from './sources/kube-api.js';
@@ -31,8 +22,13 @@ export function podsFileParser(annotationPrefixes?: readonly string[]): ParsePod
   return (text, file) => parsePodsYaml(text, file).map(derive);
 }
 
+export type PodSourceConfig = Pick<
+  WatcherConfig,
+  'podsFile' | 'pollIntervalMs' | 'annotationPrefixes' | 'namespace' | 'labelSelector' | 'watchIdleTimeoutMs'
+>;
+
 export function createPodSource(
-  config: WatcherConfig,
+  config: PodSourceConfig,
   access: KubeAccess | null,
   deps: { clock: Clock; logger: Logger; metrics: WatcherMetrics },
 ): PodSource {
@@ -42,7 +38,7 @@ export function createPodSource(
       { path: config.podsFile, pollIntervalMs: config.pollIntervalMs },
     );
   }
-  if (!access) throw new WatcherError('KUBECONFIG_INVALID', 'no kubeconfig for the Kubernetes API source');
+  if (!access) throw new WatcherError('invalid_kubeconfig', 'no kubeconfig for the Kubernetes API source');
   return new KubernetesPodSource(
     { api: createKubeApi(access), derive: recordDeriver(config.annotationPrefixes), ...deps },
     {
@@ -54,19 +50,4 @@ export function createPodSource(
       backoff: DEFAULT_BACKOFF,
     },
   );
-}
-
-export async function createStore(config: WatcherConfig, logger: Logger): Promise<IdentityStore> {
-  if (!config.redisUrl && !config.redisCluster) {
-    logger.warn(
-      'no --redis/REDIS_URL: using the embedded in-memory store, visible to this process only; readers elsewhere see nothing',
-    );
-    return new MemoryIdentityStore();
-  }
-  return createRedisIdentityStore({
-    ...(config.redisUrl ? { url: config.redisUrl } : {}),
-    ...(config.redisCluster ? { clusterNodes: config.redisCluster } : {}),
-    ...(config.keyPrefix ? { keyPrefix: config.keyPrefix } : {}),
-    onError: (err) => logger.debug({ err: errorMessage(err) }, 'redis connection error'),
-  });
 }

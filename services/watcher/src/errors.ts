@@ -1,35 +1,21 @@
-// The watcher's typed errors: a closed set of codes, each with the cause attached.
-import { IdentityError } from '@podgate/identity';
+// The watcher's typed errors. Codes are the `config` and `kubernetes` areas of the
+// project's error table (@podgate/errors), where each has its meaning; the HTTP status of
+// an API reply rides along.
+import { type ErrorCodeIn, hasErrorCode, PodgateError } from '@podgate/errors';
 
-export type WatcherErrorCode =
-  | 'CONFIG_INVALID' // flags or environment refused at start
-  | 'KUBECONFIG_INVALID' // no usable kubeconfig / in-cluster credentials
-  | 'API_UNAUTHORIZED' // 401/403 from the API server
-  | 'API_GONE' // 410: the resourceVersion is older than the server's history
-  | 'API_HTTP' // any other non-success status
-  | 'API_NETWORK' // connection refused, reset, dropped mid-stream
-  | 'API_PROTOCOL' // a body that is not what the API promises
-  | 'WATCH_IDLE' // the watch sent nothing for longer than the idle timeout
-  | 'PODS_FILE_INVALID'; // the pods file could not be read or parsed
+export type WatcherErrorCode = ErrorCodeIn<'config' | 'kubernetes'>;
 
-export class WatcherError extends Error {
-  override name = 'WatcherError';
-  constructor(
-    readonly code: WatcherErrorCode,
-    message: string,
-    options?: { cause?: unknown; statusCode?: number },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+export class WatcherError extends PodgateError<WatcherErrorCode> {
+  readonly statusCode: number | undefined;
+
+  constructor(code: WatcherErrorCode, message: string, options?: { cause?: unknown; statusCode?: number }) {
+    super(code, message, options);
+    this.name = 'WatcherError';
     this.statusCode = options?.statusCode;
   }
-  readonly statusCode: number | undefined;
 }
 
 /** The store refused a write because a newer writer fenced the cluster (ADR 0003). */
 export function isFenced(error: unknown): boolean {
-  return error instanceof IdentityError && error.code === 'fenced';
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return hasErrorCode(error, 'fenced');
 }

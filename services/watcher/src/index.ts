@@ -1,12 +1,15 @@
 // @podgate/watcher: lists and watches pods, writes identity records to the store.
-export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-export { type Clock, systemClock } from './clock.js';
-export { configInput, type RunWatcherOptions, runWatcherCommand, WATCHER_HELP } from './command.js';
-export { parseDuration, parseWatcherConfig, type WatcherConfig, watcherConfigSchema } from './config.js';
-export { createPodSource, createStore, podsFileParser, recordDeriver } from './deps.js';
+// The service: config.ts (parseWatcherConfig) and service.ts (startWatcherService);
+// the parts below are exported for `podgate dev`, `podgate eval` and tests.
+export {
+  parseWatcherConfig,
+  type WatcherConfig,
+  type WatcherConfigInput,
+  watcherConfigSchema,
+} from './config.js';
+export { createPodSource, type PodSourceConfig, podsFileParser, recordDeriver } from './deps.js';
 export { WatcherError, type WatcherErrorCode } from './errors.js';
-export { createHttpApp, type ProbeSource } from './http/app.js';
-export { listenHttp } from './http/server.js';
+export { createWatcherApp } from './http/app.js';
 export { createKubeLeaseApi, type Lease, type LeaseApi, LeaseConflict } from './leader/lease-api.js';
 export {
   type LeaderOptions,
@@ -14,8 +17,8 @@ export {
   type LeaderTerm,
   runWithLeaderElection,
 } from './leader/supervisor.js';
-export { createLogger } from './logger.js';
 export { createMetrics, type WatcherMetrics } from './metrics.js';
+export { startWatcherService, type WatcherService, type WatcherServiceDeps } from './service.js';
 export {
   type KubeAccess,
   kubeAccessFromKubeConfig,

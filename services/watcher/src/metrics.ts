@@ -1,6 +1,15 @@
-// Prometheus metrics on a registry of the watcher's own, so several watchers (tests,
-// `podgate dev`) can live in one process without clashing on the global registry.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// The watcher's Prometheus metrics, on a registry of its own (see @podgate/runtime's
+// metrics helpers): several watchers (tests, `podgate dev`) can live in one process.
+import {
+  type Counter,
+  createCounter,
+  createGauge,
+  createHistogram,
+  createRegistry,
+  type Gauge,
+  type Histogram,
+  type Registry,
+} from '@podgate/runtime';
 
 export interface WatcherMetrics {
   registry: Registry;
@@ -16,65 +25,59 @@ export interface WatcherMetrics {
   leader: Gauge<string>;
 }
 
-export function createMetrics(): WatcherMetrics {
-  const registry = new Registry();
-  const registers = [registry];
+export function createMetrics(registry: Registry = createRegistry()): WatcherMetrics {
   return {
     registry,
-    events: new Counter({
-      name: 'podgate_watcher_events_total',
-      help: 'Pod events received, by type (listing, added, modified, deleted, bookmark).',
-      labelNames: ['type'],
-      registers,
-    }),
-    storeWrites: new Counter({
-      name: 'podgate_watcher_store_writes_total',
-      help: 'Store operations that succeeded, by operation.',
-      labelNames: ['op'],
-      registers,
-    }),
-    storeErrors: new Counter({
-      name: 'podgate_watcher_store_errors_total',
-      help: 'Store operations that failed, by operation.',
-      labelNames: ['op'],
-      registers,
-    }),
-    eventToStore: new Histogram({
-      name: 'podgate_watcher_event_to_store_seconds',
-      help: 'Time from receiving a pod event to its write completing in the store.',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
-      registers,
-    }),
-    watchRestarts: new Counter({
-      name: 'podgate_watcher_watch_restarts_total',
-      help: 'Watch restarts, by reason (error, idle, closed, gone).',
-      labelNames: ['reason'],
-      registers,
-    }),
-    relists: new Counter({
-      name: 'podgate_watcher_relists_total',
-      help: 'Complete listings taken (the first one included).',
-      registers,
-    }),
-    podsTracked: new Gauge({
-      name: 'podgate_watcher_pods_tracked',
-      help: 'Pods in the watcher in-memory view.',
-      registers,
-    }),
-    lastSync: new Gauge({
-      name: 'podgate_watcher_last_sync_timestamp_seconds',
-      help: 'When the store was last reconciled with a complete listing (Unix seconds).',
-      registers,
-    }),
-    lastHeartbeat: new Gauge({
-      name: 'podgate_watcher_last_heartbeat_timestamp_seconds',
-      help: 'When the cluster heartbeat was last written (Unix seconds).',
-      registers,
-    }),
-    leader: new Gauge({
-      name: 'podgate_watcher_leader',
-      help: '1 while this replica holds the leader lease (or runs without election), else 0.',
-      registers,
-    }),
+    events: createCounter(
+      registry,
+      'podgate_watcher_events_total',
+      'Pod events received, by type (listing, added, modified, deleted, bookmark).',
+      ['type'],
+    ),
+    storeWrites: createCounter(
+      registry,
+      'podgate_watcher_store_writes_total',
+      'Store operations that succeeded, by operation.',
+      ['op'],
+    ),
+    storeErrors: createCounter(
+      registry,
+      'podgate_watcher_store_errors_total',
+      'Store operations that failed, by operation.',
+      ['op'],
+    ),
+    eventToStore: createHistogram(
+      registry,
+      'podgate_watcher_event_to_store_seconds',
+      'Time from receiving a pod event to its write completing in the store.',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+    ),
+    watchRestarts: createCounter(
+      registry,
+      'podgate_watcher_watch_restarts_total',
+      'Watch restarts, by reason (error, idle, closed, gone).',
+      ['reason'],
+    ),
+    relists: createCounter(
+      registry,
+      'podgate_watcher_relists_total',
+      'Complete listings taken (the first one included).',
+    ),
+    podsTracked: createGauge(registry, 'podgate_watcher_pods_tracked', 'Pods in the watcher in-memory view.'),
+    lastSync: createGauge(
+      registry,
+      'podgate_watcher_last_sync_timestamp_seconds',
+      'When the store was last reconciled with a complete listing (Unix seconds).',
+    ),
+    lastHeartbeat: createGauge(
+      registry,
+      'podgate_watcher_last_heartbeat_timestamp_seconds',
+      'When the cluster heartbeat was last written (Unix seconds).',
+    ),
+    leader: createGauge(
+      registry,
+      'podgate_watcher_leader',
+      '1 while this replica holds the leader lease (or runs without election), else 0.',
+    ),
   };
 }

@@ -1,16 +1,18 @@
-// startWatcher: wires a pod source to the view, the store writer and the heartbeat.
-// Used by `podgate watcher` (Kubernetes API or pods file, Redis) and in-process by
-// `podgate dev` (pods file, memory store).
-import type { IdentityWriter, PodRecord } from '@podgate/identity';
-import type { Logger } from 'pino';
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { type Clock, systemClock } from './clock.js';
-import { errorMessage, isFenced } from './errors.js';
+// startWatcher: one writer's run of the sync loop. It wires a pod source to the view
+// (sync/view-sink.ts), the store writer, the heartbeat (sync/heartbeat.ts), the periodic
+// resync (sync/resync.ts) and, for an elected term, the fence (sync/fencing.ts). The
+// service (service.ts) runs one, or one per leader term; `podgate dev` runs one in-process.
+import { errorMessage } from '@podgate/errors';
+import type { IdentityWriter } from '@podgate/identity';
+import { type BackoffPolicy, type Clock, DEFAULT_BACKOFF, type Logger, systemClock } from '@podgate/runtime';
 import { createMetrics, type WatcherMetrics } from './metrics.js';
-import type { PodSink, PodSource, SourceHealth } from './sources/types.js';
+import type { PodSource, SourceHealth } from './sources/types.js';
+import { fenceStore, SwitchableWriter } from './sync/fencing.js';
+import { Heartbeat } from './sync/heartbeat.js';
 import { PodView } from './sync/pod-view.js';
-import { AFTER_EVERY_REVISION, newest } from './sync/resource-version.js';
+import { runResyncLoop } from './sync/resync.js';
 import { StoreWriter } from './sync/store-writer.js';
+import { createViewSink } from './sync/view-sink.js';
 
 export interface StartWatcherConfig {
   cluster: string;
@@ -78,43 +80,56 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
   const { store, source, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createMetrics();
+  const backoff = config.storeBackoff ?? DEFAULT_BACKOFF;
   const { cluster } = config;
   const view = new PodView();
-  /** The version the view is complete up to: the listing's, then each event's. */
-  let viewVersion: string | undefined;
   const stopping = new AbortController();
-  let stopped = false;
-  let lastHeartbeatAt: number | null = null;
-  let heartbeating = false;
-  let beating: Promise<void> | null = null;
   let stopPromise: Promise<void> | null = null;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => {
     resolveReady = resolve;
   });
-
   let closing = false;
   let deposed = false;
-  /** Our writes go through `target`: the store, or the fenced writer once we fenced it. */
-  let target: IdentityWriter = store;
-  const writes: IdentityWriter = {
-    claim: (c, r) => target.claim(c, r),
-    release: (c, uid, rv) => target.release(c, uid, rv),
-    reconcile: (c, records, options) => target.reconcile(c, records, options),
-    heartbeat: (c, ttl) => target.heartbeat(c, ttl),
-    fence: (c, epoch) => target.fence(c, epoch),
-  };
+  /** Our writes: to the store, then to the fenced writer once we fenced it. */
+  const writes = new SwitchableWriter(store);
 
   const writer = new StoreWriter({
     store: writes,
     cluster,
-    snapshot: () => ({ records: view.records(), listingVersion: listingVersion() }),
+    snapshot: () => ({ records: view.records(), listingVersion: viewSink.listingVersion() }),
     clock,
     logger,
     metrics,
-    backoff: config.storeBackoff ?? DEFAULT_BACKOFF,
-    onReconciled: () => void beat(),
+    backoff,
+    onReconciled: () => void heartbeat.beat(),
     onFenced: (error) => depose(errorMessage(error)),
+  });
+  const viewSink = createViewSink({ view, writer, sourceKind: source.kind, clock, logger, metrics });
+
+  const sourceHealthy = () => {
+    const failingSince = source.health().failingSince;
+    return failingSince === null || clock.now() - failingSince < config.apiGraceMs;
+  };
+  const healthy = () => !deposed && writer.initialSyncDone && !writer.failing && sourceHealthy();
+
+  const heartbeat = new Heartbeat({
+    writes,
+    cluster,
+    intervalMs: config.heartbeatIntervalMs,
+    ttlMs: config.heartbeatTtlMs,
+    clock,
+    logger,
+    metrics,
+    signal: stopping.signal,
+    healthy,
+    describeHealth: () => {
+      const s = source.health();
+      return { storeFailing: writer.failing, sourceError: s.lastError, sourceFailingSince: s.failingSince };
+    },
+    onBeat: () => resolveReady(),
+    onFenced: (error) => depose(errorMessage(error)),
+    onStoreFailure: () => writer.noteStoreFailure(),
   });
 
   /** Another writer took over: stop writing at once (no flush) and say so. */
@@ -131,133 +146,37 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     deps.onDeposed?.(storeEpoch);
   }
 
-  /**
-   * The reconcile's bound. From the API: the version the view is complete up to. A pods
-   * file has none, but once read it is the whole truth and no event ever follows it, so
-   * every unlisted entry is stale: a version after every etcd revision says so. Passing
-   * nothing would bound by the newest pod in the file, and a pod that was newer than all
-   * that remain, removed from the file while no watcher ran, would keep its claim.
-   */
-  const listingVersion = () => viewVersion ?? (source.kind === 'file' ? AFTER_EVERY_REVISION : undefined);
-
-  const sourceHealthy = () => {
-    const failingSince = source.health().failingSince;
-    return failingSince === null || clock.now() - failingSince < config.apiGraceMs;
-  };
-  const healthy = () => !deposed && writer.initialSyncDone && !writer.failing && sourceHealthy();
-  const isHeartbeating = () =>
-    heartbeating && lastHeartbeatAt !== null && clock.now() - lastHeartbeatAt < config.heartbeatTtlMs;
-
-  const beatOnce = async () => {
-    if (stopped) return;
-    if (!healthy()) {
-      if (heartbeating) {
-        heartbeating = false;
-        const s = source.health();
-        logger.warn(
-          { storeFailing: writer.failing, sourceError: s.lastError, sourceFailingSince: s.failingSince },
-          'heartbeat stopped: readers will treat this cluster as stale once the last one expires',
-        );
-      }
-      return;
-    }
-    try {
-      await writes.heartbeat(cluster, config.heartbeatTtlMs);
-      lastHeartbeatAt = clock.now();
-      metrics.lastHeartbeat.set(lastHeartbeatAt / 1000);
-      if (!heartbeating) logger.info({ cluster, ttlMs: config.heartbeatTtlMs }, 'heartbeat started');
-      heartbeating = true;
-      resolveReady();
-    } catch (error) {
-      metrics.storeErrors.inc({ op: 'heartbeat' });
-      if (isFenced(error)) return depose(errorMessage(error));
-      if (heartbeating) logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
-      heartbeating = false;
-      writer.noteStoreFailure();
-    }
-  };
-  // One heartbeat at a time; a request while one runs is served by that one.
-  const beat = () => {
-    beating ??= beatOnce().finally(() => {
-      beating = null;
-    });
-    return beating;
-  };
-
-  const heartbeatLoop = (async () => {
-    while (!stopping.signal.aborted) {
-      await clock.sleep(config.heartbeatIntervalMs, stopping.signal);
-      if (!stopping.signal.aborted) await beat();
-    }
-  })();
-
-  const resyncLoop = (async () => {
-    const interval = config.resyncIntervalMs ?? 0;
-    if (interval <= 0) return;
-    while (!stopping.signal.aborted) {
-      await clock.sleep(interval, stopping.signal);
-      if (!stopping.signal.aborted && writer.initialSyncDone && !writer.reconcilePending) {
-        logger.debug('periodic resync from the in-memory view');
-        writer.requestReconcile(clock.now());
-      }
-    }
-  })();
-
-  const advance = (version: string) => {
-    if (viewVersion !== undefined) viewVersion = newest(viewVersion, version);
-  };
-  const track = () => metrics.podsTracked.set(view.size);
-  const sink: PodSink = {
-    listing(records: PodRecord[], resourceVersion?: string) {
-      const now = clock.now();
-      const vanished = view.replaceAll(records, resourceVersion);
-      viewVersion = resourceVersion;
-      track();
-      writer.requestReconcile(now);
-      if (vanished.length > 0) writer.enqueue(vanished, now);
-    },
-    upsert(record: PodRecord) {
-      const { outcome, ops } = view.upsert(record);
-      advance(record.resourceVersion);
-      if (outcome === 'replaced') {
-        logger.info(
-          { namespace: record.namespace, name: record.name, uid: record.uid },
-          'pod recreated under the same name',
-        );
-      }
-      track();
-      if (ops.length > 0) writer.enqueue(ops, clock.now());
-    },
-    remove(record: PodRecord) {
-      const ops = view.remove(record);
-      advance(record.resourceVersion);
-      track();
-      writer.enqueue(ops, clock.now());
-    },
-  };
-
-  /** Fences the store at our epoch (retrying while the store fails), then starts the source. */
+  /** Fences the store at our epoch when elected, then starts the source. */
   const start = async () => {
     const epoch = config.writerEpoch;
-    for (let attempt = 1; epoch !== undefined; attempt++) {
-      try {
-        const fenced = await store.fence(cluster, epoch);
-        if (closing) return;
-        if (!fenced.ok) return depose(`the store is fenced at epoch ${fenced.epoch}`, fenced.epoch);
-        target = fenced.writer;
-        logger.info({ cluster, epoch }, 'fenced the store: writes of earlier writer epochs are refused');
-        break;
-      } catch (error) {
-        metrics.storeErrors.inc({ op: 'fence' });
-        const delay = backoffDelay(attempt, config.storeBackoff ?? DEFAULT_BACKOFF, clock.random);
-        logger.warn({ err: errorMessage(error), retryInMs: delay }, 'could not fence the store');
-        await clock.sleep(delay, stopping.signal);
-        if (closing) return;
-      }
+    if (epoch !== undefined) {
+      const fenced = await fenceStore({
+        store,
+        cluster,
+        epoch,
+        backoff,
+        clock,
+        logger,
+        metrics,
+        signal: stopping.signal,
+        closing: () => closing,
+      });
+      if (fenced.kind === 'closed') return;
+      if (fenced.kind === 'refused')
+        return depose(`the store is fenced at epoch ${fenced.epoch}`, fenced.epoch);
+      writes.target = fenced.writer;
     }
-    if (!closing) source.start(sink);
+    if (!closing) source.start(viewSink.sink);
   };
 
+  heartbeat.start();
+  const resync = runResyncLoop({
+    intervalMs: config.resyncIntervalMs ?? 0,
+    writer,
+    clock,
+    logger,
+    signal: stopping.signal,
+  });
   metrics.leader.set(1);
   logger.info({ cluster, source: source.kind, epoch: config.writerEpoch }, 'watcher starting');
   void start();
@@ -269,8 +188,8 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
       cluster,
       synced: writer.initialSyncDone,
       healthy: healthy(),
-      heartbeating: isHeartbeating(),
-      lastHeartbeatAt,
+      heartbeating: heartbeat.isHeartbeating(),
+      lastHeartbeatAt: heartbeat.lastHeartbeatAt,
       lastSyncAt: writer.lastReconcile,
       podsTracked: view.size,
       storeFailing: writer.failing,
@@ -291,12 +210,9 @@ export function startWatcher(config: StartWatcherConfig, deps: WatcherDeps): Run
     // Order: no new events, then what is pending reaches the store, then no heartbeat.
     await source.stop();
     const flushed = await writer.stop(flushTimeoutMs);
-    stopped = true;
     stopping.abort();
-    await heartbeatLoop;
-    await resyncLoop;
-    await beating;
-    heartbeating = false;
+    await heartbeat.stop();
+    await resync;
     metrics.leader.set(0);
     logger.info({ flushed, pending: writer.backlog }, 'watcher stopped');
   }

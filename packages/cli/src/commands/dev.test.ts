@@ -1,9 +1,9 @@
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
-import { captureIo } from '../test-io.js';
 
 const examples = new URL('../../../../examples/', import.meta.url).pathname;
 

@@ -2,17 +2,10 @@
 // embedded store, the configuration is loaded (and reloaded on change, keeping the last
 // good one), and the verdict of every endpoint for every pod is printed, then re-printed
 // for the rows that change.
-import { unwatchFile, watchFile } from 'node:fs';
-import { MemoryIdentityStore, parsePodsYaml } from '@podgate/identity';
+import { openStore, parsePodsYaml } from '@podgate/identity';
 import type { PolicyConfig } from '@podgate/policy';
-import {
-  createLogger,
-  createMetrics,
-  PodsFileSource,
-  podsFileParser,
-  startWatcher,
-  systemClock,
-} from '@podgate/watcher';
+import { createConfigReloader, createLogger, pollingFileWatcher, serveUntilStopped } from '@podgate/runtime';
+import { parseWatcherConfig, startWatcherService } from '@podgate/watcher';
 import { parseCommandArgs } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
 import { changedRows, clientRows, formatTable, verdictTable } from '../dev/verdicts.js';
@@ -23,8 +16,8 @@ const HELP = `Usage: podgate dev [--config FILE ...] [--pods-file FILE] [--clust
 Runs Podgate on a laptop, in one process, on the embedded in-memory store:
 the watcher reads --pods-file (YAML as 'kubectl get pods -A -o yaml' prints it),
 --config is loaded as the services load it, and every Kubernetes-bound endpoint's
-verdict for every pod is printed. Edit either file: changed verdicts are printed again;
-a bad configuration is reported and the last good one kept.
+verdict for every pod is printed. Edit either file (or send SIGHUP): changed verdicts are
+printed again; a bad configuration is reported and the last good one kept.
 
 Options:
   --config FILE      endpoint/policy YAML (repeatable; default examples/podgate.yaml)
@@ -52,25 +45,28 @@ export const devCommand: Command = {
 
     const loaded = await loadConfigFiles(configPaths, io);
     if (!loaded) return EXIT.invalid;
-    let config: PolicyConfig = loaded.config;
+    const watcherConfig = parseWatcherConfig({
+      cluster,
+      podsFile: podsPath,
+      pollIntervalMs: '1s',
+      resyncIntervalMs: '0',
+      logLevel: 'warn',
+    });
+    if (!watcherConfig.ok) {
+      io.err(`podgate dev: ${watcherConfig.message}`);
+      return EXIT.invalid;
+    }
 
     io.err(
       'podgate dev: using the embedded in-memory store (this process only; set up Redis for more than one process)',
     );
-    const store = new MemoryIdentityStore();
-    const logger = createLogger('warn');
-    const metrics = createMetrics();
-    const source = new PodsFileSource(
-      { parse: podsFileParser(), clock: systemClock, logger, metrics },
-      { path: podsPath, pollIntervalMs: 1000 },
-    );
-    const watcher = startWatcher(
-      { cluster, heartbeatIntervalMs: 5_000, heartbeatTtlMs: 30_000, apiGraceMs: 30_000 },
-      { store, source, logger, metrics },
-    );
+    const store = await openStore({});
+    const logger = createLogger({ service: 'podgate-dev', level: 'warn' });
+    const service = await startWatcherService({ ...watcherConfig.config, listen: null }, { store, logger });
+    const watcher = service.watcher()!;
     const first = await Promise.race([watcher.ready.then(() => 'ready'), io.stopSignal, timeout(10_000)]);
     if (first !== 'ready') {
-      await watcher.stop();
+      await service.stop();
       await store.close();
       if (first === 'timeout') {
         io.err(
@@ -81,6 +77,28 @@ export const devCommand: Command = {
       return EXIT.ok;
     }
 
+    let configChanged = false;
+    // The configuration files are re-read when they change or on SIGHUP; a bad one is
+    // reported (loadConfigFiles prints its errors) and the last good one kept.
+    const reloader = createConfigReloader<PolicyConfig>({
+      initial: loaded.config,
+      load: async () => {
+        const result = await loadConfigFiles(configPaths, io);
+        return result
+          ? { ok: true, value: result.config }
+          : { ok: false, reason: 'the configuration has errors' };
+      },
+      files: configPaths,
+      fileWatcher: pollingFileWatcher(500),
+      signals: io.signals,
+      onApplied: (next) => {
+        configChanged = true;
+        io.err(`podgate dev: configuration reloaded (${next.endpoints.length} endpoints)`);
+      },
+      onRefused: () =>
+        io.err('podgate dev: configuration reload refused; keeping the last good configuration'),
+    });
+
     const lookup = (ip: string) => store.lookup(ip, [cluster]);
     const compute = async () => {
       let pods: ReturnType<typeof parsePodsYaml> = [];
@@ -90,7 +108,7 @@ export const devCommand: Command = {
         // The watcher logs a bad pods file and keeps the last good state; so does the table.
         return undefined;
       }
-      return verdictTable(config.endpoints, clientRows(pods, '127.0.0.99'), lookup, new Date());
+      return verdictTable(reloader.current().endpoints, clientRows(pods, '127.0.0.99'), lookup, new Date());
     };
 
     let table = (await compute()) ?? [[]];
@@ -103,7 +121,6 @@ export const devCommand: Command = {
     // rows read from the file and the identities read from the store describe the same file.
     let busy = false;
     let seenSync = watcher.status().lastSyncAt;
-    let configChanged = false;
     const timer = setInterval(async () => {
       const sync = watcher.status().lastSyncAt;
       if (busy || (sync === seenSync && !configChanged)) return;
@@ -124,25 +141,23 @@ export const devCommand: Command = {
       }
     }, refreshMs);
 
-    const reloadConfig = async () => {
-      const result = await loadConfigFiles(configPaths, io);
-      if (result) {
-        config = result.config;
-        configChanged = true;
-        io.err(`podgate dev: configuration reloaded (${result.config.endpoints.length} endpoints)`);
-      } else {
-        io.err('podgate dev: configuration reload refused; keeping the last good configuration');
-      }
-    };
-    for (const path of configPaths) watchFile(path, { interval: 500 }, () => void reloadConfig());
-
     const signal = await io.stopSignal;
     io.err(`podgate dev: ${signal}, stopping`);
-    clearInterval(timer);
-    for (const path of configPaths) unwatchFile(path);
-    await watcher.stop();
+    const stopped = {
+      stop: async () => {
+        clearInterval(timer);
+        reloader.stop();
+        await service.stop();
+      },
+    };
+    const code = await serveUntilStopped(stopped, {
+      stopRequested: Promise.resolve(signal),
+      signals: io.signals,
+      drainTimeoutMs: 10_000,
+      logger,
+    });
     await store.close();
-    return EXIT.ok;
+    return code;
   },
 };
 

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
-import { captureIo } from '../test-io.js';
 
 const config = new URL('../../../../examples/podgate.yaml', import.meta.url).pathname;
 const pods = new URL('../../../../examples/pods.yaml', import.meta.url).pathname;

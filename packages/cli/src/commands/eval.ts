@@ -1,20 +1,33 @@
 import {
-  createRedisIdentityStore,
   type IdentityStore,
   type LookupResult,
-  MemoryIdentityStore,
   normalizeIp,
+  openStore,
   type PodRecord,
   podVarsFromLookup,
 } from '@podgate/identity';
 import { type CompiledEndpoint, decisionJson, type PolicyConfig } from '@podgate/policy';
+import { parseConfig, presentOnly } from '@podgate/runtime';
+// The watcher's own pods-file parser: a file the watcher refuses is refused here too.
 import { podsFileParser } from '@podgate/watcher';
 import { parseCommandArgs, UsageError } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
 import { type CliIo, type Command, EXIT } from '../io.js';
+import {
+  ANNOTATION_PREFIX_FLAG,
+  ANNOTATION_PREFIX_HELP,
+  clusterFlagInput,
+  type ReaderStoreFlags,
+  readerStoreFlagsSchema,
+  redactUrl,
+  STORE_FLAGS,
+  storeFlagsHelp,
+  storeFlagsInput,
+  toStoreOptions,
+} from '../store-flags.js';
 
 const HELP = `Usage: podgate eval --config FILE [--config FILE ...] --endpoint URL --client-ip IP
-                    (--pods-file FILE | --redis URL) [options]
+                    (--pods-file FILE | --redis URL | --redis-cluster H:P,H:P) [options]
 
 Dry run: looks up the pod that owns --client-ip, runs the endpoint's on_tcp_connect
 rules and prints the decision as one JSON object on stdout:
@@ -29,12 +42,11 @@ Options:
   --server-ip IP       conn.server_ip (default 127.0.0.1)
   --server-port N      conn.server_port (default: the endpoint URL's port)
   --pods-file FILE     identity from pods YAML, as 'kubectl get pods -A -o yaml' prints it
-  --redis URL          identity from a Podgate store (redis://, rediss://); default $REDIS_URL
-  --key-prefix P       store key prefix (default podgate:)
-  --cluster NAME       cluster to consult (repeatable with --redis; default $PODGATE_CLUSTER
-                       or 'default')
-  --annotation-prefix P  with --pods-file: annotation prefix surfaced to policies
-                       (repeatable; default k8s.ngrok.com/), as the watcher's flag
+                       (one cluster: at most one --cluster; --annotation-prefix as the watcher's)
+
+Identity from a Podgate store instead (the services' store flags):
+${storeFlagsHelp('reader')}
+${ANNOTATION_PREFIX_HELP}
 
 Exit status: 0 whatever the verdict; 1 when it could not decide (bad config, unknown
 endpoint, bad IP, unreadable pods file); 2 on bad usage.`;
@@ -52,20 +64,32 @@ export const evalCommand: Command = {
       'server-ip': { type: 'string' },
       'server-port': { type: 'string' },
       'pods-file': { type: 'string' },
-      redis: { type: 'string' },
-      'key-prefix': { type: 'string' },
-      cluster: { type: 'string', multiple: true },
-      'annotation-prefix': { type: 'string', multiple: true },
+      ...STORE_FLAGS,
+      ...ANNOTATION_PREFIX_FLAG,
     });
     if (!values.config?.length) throw new UsageError('--config FILE is required');
     if (!values['client-ip']) throw new UsageError('--client-ip IP is required');
-    const redisUrl = values.redis ?? io.env.REDIS_URL;
-    if (values['pods-file'] && values.redis) throw new UsageError('give --pods-file or --redis, not both');
-    if (!values['pods-file'] && !redisUrl)
+    const podsFile = values['pods-file'];
+    if (podsFile && (values.redis || values['redis-cluster'])) {
+      throw new UsageError('give --pods-file or --redis, not both');
+    }
+    // With a pods file, REDIS_URL in the environment is not the identity source.
+    const storeFlags = parseConfig(
+      readerStoreFlagsSchema,
+      presentOnly({
+        ...storeFlagsInput(values, podsFile ? {} : io.env),
+        clusters: clusterFlagInput(values, io.env, 'default'),
+      }),
+    );
+    if (!podsFile && storeFlags.ok && !storeFlags.config.redisUrl && !storeFlags.config.redisCluster)
       throw new UsageError('identity source required: --pods-file FILE or --redis URL');
 
-    if (values['pods-file'] && (values.cluster?.length ?? 0) > 1) {
+    if (podsFile && (values.cluster?.length ?? 0) > 1) {
       throw new UsageError('a pods file is one cluster: give at most one --cluster');
+    }
+    if (!storeFlags.ok) {
+      io.err(`podgate eval: ${storeFlags.message}`);
+      return EXIT.invalid;
     }
 
     let clientIp: string;
@@ -92,11 +116,11 @@ export const evalCommand: Command = {
       return EXIT.invalid;
     }
 
-    const clusters = values.cluster?.length ? values.cluster : [io.env.PODGATE_CLUSTER || 'default'];
+    const { clusters } = storeFlags.config;
     let lookup: LookupResult;
-    if (values['pods-file']) {
+    if (podsFile) {
       const result = await lookupInPodsFile(
-        values['pods-file'],
+        podsFile,
         clusters[0]!,
         values['annotation-prefix'],
         clientIp,
@@ -105,18 +129,9 @@ export const evalCommand: Command = {
       if (!result) return EXIT.invalid;
       lookup = result;
     } else {
-      let store: IdentityStore;
-      try {
-        store = await createRedisIdentityStore({ url: redisUrl, keyPrefix: values['key-prefix'] });
-      } catch (error) {
-        io.err(`podgate eval: --redis ${redactUrl(redisUrl!)}: ${(error as Error).message}`);
-        return EXIT.invalid;
-      }
-      try {
-        lookup = await store.lookup(clientIp, clusters);
-      } finally {
-        await store.close();
-      }
+      const result = await lookupInStore(storeFlags.config, clientIp, io);
+      if (!result) return EXIT.invalid;
+      lookup = result;
     }
 
     const pod = podVarsFromLookup(lookup);
@@ -186,7 +201,7 @@ async function lookupInPodsFile(
     io.err(`podgate eval: --pods-file ${path}: ${(error as Error).message}`);
     return undefined;
   }
-  const store = new MemoryIdentityStore();
+  const store = await openStore({});
   try {
     await store.reconcile(cluster, records);
     await store.heartbeat(cluster, 60_000);
@@ -196,7 +211,25 @@ async function lookupInPodsFile(
   }
 }
 
-/** Credentials never reach logs or terminals. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+/** Identity from the store the flags name; undefined (after saying why) when it cannot be opened. */
+async function lookupInStore(
+  flags: ReaderStoreFlags,
+  ip: string,
+  io: CliIo,
+): Promise<LookupResult | undefined> {
+  let store: IdentityStore;
+  try {
+    store = await openStore(toStoreOptions(flags, { clusters: flags.clusters }));
+  } catch (error) {
+    const flag = flags.redisUrl
+      ? `--redis ${redactUrl(flags.redisUrl)}`
+      : `--redis-cluster ${(flags.redisCluster ?? []).map((n) => `${n.host}:${n.port}`).join(',')}`;
+    io.err(`podgate eval: ${flag}: ${(error as Error).message}`);
+    return undefined;
+  }
+  try {
+    return await store.lookup(ip, flags.clusters);
+  } finally {
+    await store.close();
+  }
 }

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
-import { captureIo } from '../test-io.js';
 
 const seedDir = new URL('../../../../examples/seed/', import.meta.url).pathname;
 const example = new URL('../../../../examples/podgate.yaml', import.meta.url).pathname;

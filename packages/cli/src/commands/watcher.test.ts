@@ -1,8 +1,9 @@
 // `podgate watcher` through the CLI: flags reach the watcher, it serves, and the CLI's stop
 // signal ends it cleanly (the watcher's own behaviour is tested in services/watcher and test/).
+
+import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
-import { captureIo } from '../test-io.js';
 
 const pods = new URL('../../../../examples/pods.yaml', import.meta.url).pathname;
 

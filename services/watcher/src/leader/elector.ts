@@ -6,7 +6,7 @@
 // Unlike client-go, every acquisition counts as a transition (leaseTransitions + 1), also
 // when we take back a Lease that still names us after we stepped down: leaseTransitions
 // is the store's fencing epoch (ADR 0003), so each term must have its own.
-import type { Clock } from '../clock.js';
+import type { Clock } from '@podgate/runtime';
 import { type Lease, type LeaseApi, LeaseConflict } from './lease-api.js';
 
 export interface ElectorOptions {

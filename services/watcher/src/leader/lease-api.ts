@@ -49,7 +49,7 @@ export function createKubeLeaseApi(access: KubeAccess): LeaseApi {
     try {
       return JSON.parse(text) as Lease;
     } catch (error) {
-      throw new WatcherError('API_PROTOCOL', 'lease reply is not JSON', { cause: error });
+      throw new WatcherError('kube_api_protocol', 'lease reply is not JSON', { cause: error });
     }
   };
   const withKind = (ns: string, lease: Lease): Lease => ({

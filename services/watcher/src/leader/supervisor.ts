@@ -5,9 +5,9 @@
 // writer epoch (the Lease's leaseTransitions + 1) that the watcher fences the store with
 // before its first write, so writes of an earlier term that land late are refused
 // (ADR 0003); a watcher refused that way was deposed, and this replica steps down.
-import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import { errorMessage } from '../errors.js';
+
+import { errorMessage } from '@podgate/errors';
+import type { Clock, Logger } from '@podgate/runtime';
 import type { WatcherMetrics } from '../metrics.js';
 import type { RunningWatcher } from '../watcher.js';
 import { type ElectorOptions, LeaseElector } from './elector.js';

@@ -10,8 +10,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { errorMessage } from '@podgate/errors';
 import { parse } from 'yaml';
-import { errorMessage, WatcherError } from '../errors.js';
+import { WatcherError } from '../errors.js';
 
 export interface KubeAccess {
   /** `https://host:port` (no trailing slash). */
@@ -44,7 +45,7 @@ export async function loadKubeAccess(options: LoadKubeAccessOptions): Promise<Ku
     return kubeAccessFromKubeConfig(kc);
   } catch (error) {
     if (error instanceof WatcherError) throw error;
-    throw new WatcherError('KUBECONFIG_INVALID', `cannot load kubeconfig: ${errorMessage(error)}`, {
+    throw new WatcherError('invalid_kubeconfig', `cannot load kubeconfig: ${errorMessage(error)}`, {
       cause: error,
     });
   }
@@ -53,7 +54,7 @@ export async function loadKubeAccess(options: LoadKubeAccessOptions): Promise<Ku
 /** Any KubeConfig @kubernetes/client-node can load (exec plugins, OIDC, proxies...). */
 export function kubeAccessFromKubeConfig(kc: KubeConfig): KubeAccess {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new WatcherError('KUBECONFIG_INVALID', 'kubeconfig has no current cluster');
+  if (!cluster) throw new WatcherError('invalid_kubeconfig', 'kubeconfig has no current cluster');
   return {
     server: cluster.server.replace(/\/+$/, ''),
     async requestOptions() {
@@ -93,7 +94,7 @@ async function fromKubeconfigFile(path: string): Promise<KubeAccess> {
   const user = doc?.users?.find((u) => u.name === context?.user)?.user ?? {};
   if (!cluster || typeof cluster.server !== 'string') {
     throw new WatcherError(
-      'KUBECONFIG_INVALID',
+      'invalid_kubeconfig',
       `${path}: no cluster for current-context ${JSON.stringify(contextName)}`,
     );
   }
@@ -116,7 +117,7 @@ async function fromKubeconfigFile(path: string): Promise<KubeAccess> {
     // Same rule as @kubernetes/client-node: plain HTTP only when explicitly insecure.
     if (!skipVerify) {
       throw new WatcherError(
-        'KUBECONFIG_INVALID',
+        'invalid_kubeconfig',
         `${path}: http:// server without insecure-skip-tls-verify`,
       );
     }

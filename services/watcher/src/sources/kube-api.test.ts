@@ -15,9 +15,9 @@ describe('parseWatchEvent', () => {
     ['a numeric type', '{"type":5}', /unknown type 5/],
     ['an unknown type', '{"type":"EXPLODE"}', /unknown type "EXPLODE"/],
     ['a lower-case type', '{"type":"added"}', /unknown type "added"/],
-  ])('refuses %s with API_PROTOCOL', (_name, line, message) => {
+  ])('refuses %s with kube_api_protocol', (_name, line, message) => {
     expect(() => parseWatchEvent(line)).toThrowError(
-      expect.objectContaining({ code: 'API_PROTOCOL', message: expect.stringMatching(message) }),
+      expect.objectContaining({ code: 'kube_api_protocol', message: expect.stringMatching(message) }),
     );
   });
 

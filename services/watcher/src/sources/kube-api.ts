@@ -2,7 +2,8 @@
 // pods (a stream of JSON lines). Plain node:http(s) requests (see kube-access.ts for the
 // credentials), so that pages become slim records at once, bookmarks can be asked for and
 // a silent watch can be aborted (client-node's informer does neither, see FACTS.md).
-import { errorMessage, WatcherError } from '../errors.js';
+import { errorMessage } from '@podgate/errors';
+import { WatcherError } from '../errors.js';
 import type { KubeAccess } from './kube-access.js';
 import { createKubeHttp, LineSplitter, networkError, readBody, statusError } from './kube-http.js';
 
@@ -62,10 +63,10 @@ export function createKubeApi(access: KubeAccess): KubeApi {
       try {
         list = JSON.parse(body);
       } catch (error) {
-        throw new WatcherError('API_PROTOCOL', 'pod list is not JSON', { cause: error });
+        throw new WatcherError('kube_api_protocol', 'pod list is not JSON', { cause: error });
       }
       if (!Array.isArray(list.items) || typeof list.metadata?.resourceVersion !== 'string') {
-        throw new WatcherError('API_PROTOCOL', 'pod list without items or metadata.resourceVersion');
+        throw new WatcherError('kube_api_protocol', 'pod list without items or metadata.resourceVersion');
       }
       return {
         items: list.items,
@@ -85,7 +86,7 @@ export function createKubeApi(access: KubeAccess): KubeApi {
       handlers.onOpen();
       await new Promise<void>((resolve, reject) => {
         if (res.destroyed && !res.complete)
-          return reject(new WatcherError('API_NETWORK', 'watch connection dropped'));
+          return reject(new WatcherError('kube_api_network', 'watch connection dropped'));
         // Watch lines are untrusted: bounded in size, parsed, and checked for shape before
         // the sync loop sees them. Anything odd drops the stream; the source restarts it.
         const lines = new LineSplitter(MAX_WATCH_LINE_BYTES);
@@ -104,7 +105,7 @@ export function createKubeApi(access: KubeAccess): KubeApi {
               error instanceof WatcherError
                 ? error
                 : new WatcherError(
-                    'API_PROTOCOL',
+                    'kube_api_protocol',
                     `watch event could not be handled: ${errorMessage(error)}`,
                     {
                       cause: error,
@@ -117,7 +118,7 @@ export function createKubeApi(access: KubeAccess): KubeApi {
         res.on('error', (error) => reject(networkError(error)));
         // A socket destroyed mid-stream ends with 'aborted'/'close' and no 'end'.
         res.on('close', () => {
-          if (!res.complete) reject(new WatcherError('API_NETWORK', 'watch connection dropped'));
+          if (!res.complete) reject(new WatcherError('kube_api_network', 'watch connection dropped'));
         });
       });
     },
@@ -130,15 +131,15 @@ export function parseWatchEvent(line: string): WatchEvent {
   try {
     event = JSON.parse(line);
   } catch (error) {
-    throw new WatcherError('API_PROTOCOL', 'watch sent a line that is not JSON', { cause: error });
+    throw new WatcherError('kube_api_protocol', 'watch sent a line that is not JSON', { cause: error });
   }
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new WatcherError('API_PROTOCOL', 'watch sent a line that is not an event object');
+    throw new WatcherError('kube_api_protocol', 'watch sent a line that is not an event object');
   }
   const { type, object } = event as { type?: unknown; object?: unknown };
   if (typeof type !== 'string' || !WATCH_EVENT_TYPES.has(type)) {
     throw new WatcherError(
-      'API_PROTOCOL',
+      'kube_api_protocol',
       `watch sent an event of unknown type ${JSON.stringify(type)?.slice(0, 40)}`,
     );
   }

@@ -25,7 +25,7 @@ export function createKubeHttp(access: KubeAccess): KubeHttp {
       if (payload !== undefined) headers['content-type'] = 'application/json';
       const url = new URL(`${access.server}${path}${params ? `?${params}` : ''}`);
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      if (signal?.aborted) throw new WatcherError('API_NETWORK', 'request aborted');
+      if (signal?.aborted) throw new WatcherError('kube_api_network', 'request aborted');
       return new Promise<http.IncomingMessage>((resolve, reject) => {
         // Not http.request's own `signal` option: its AbortError can surface unhandled
         // when the abort comes from inside a 'data' handler of the response.
@@ -40,7 +40,7 @@ export function createKubeHttp(access: KubeAccess): KubeHttp {
         // to the agent would emit it with nobody listening. Readers of a cut-off
         // response see 'close' without 'end'.
         const abort = () => {
-          reject(new WatcherError('API_NETWORK', 'request aborted'));
+          reject(new WatcherError('kube_api_network', 'request aborted'));
           req.destroy();
         };
         signal?.addEventListener('abort', abort, { once: true });
@@ -64,14 +64,16 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export function readBody(res: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
     if (res.destroyed && !res.complete)
-      return reject(new WatcherError('API_NETWORK', 'connection closed early'));
+      return reject(new WatcherError('kube_api_network', 'connection closed early'));
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
         chunks.length = 0;
-        reject(new WatcherError('API_PROTOCOL', `API server reply exceeds ${maxBytes} bytes; dropped it`));
+        reject(
+          new WatcherError('kube_api_protocol', `API server reply exceeds ${maxBytes} bytes; dropped it`),
+        );
         res.destroy();
         return;
       }
@@ -80,7 +82,8 @@ export function readBody(res: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): 
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', (error) => reject(networkError(error)));
     res.on('close', () => {
-      if (!res.complete) reject(new WatcherError('API_NETWORK', 'connection closed before the reply ended'));
+      if (!res.complete)
+        reject(new WatcherError('kube_api_network', 'connection closed before the reply ended'));
     });
   });
 }
@@ -96,16 +99,16 @@ export function statusError(statusCode: number, body: string): WatcherError {
   }
   const code =
     statusCode === 410
-      ? 'API_GONE'
+      ? 'kube_api_gone'
       : statusCode === 401 || statusCode === 403
-        ? 'API_UNAUTHORIZED'
-        : 'API_HTTP';
+        ? 'kube_api_unauthorized'
+        : 'kube_api_http';
   return new WatcherError(code, `API server answered ${statusCode}: ${message}`, { statusCode });
 }
 
 export function networkError(error: Error): WatcherError {
   if (error instanceof WatcherError) return error;
-  return new WatcherError('API_NETWORK', `API server unreachable: ${error.message}`, { cause: error });
+  return new WatcherError('kube_api_network', `API server unreachable: ${error.message}`, { cause: error });
 }
 
 /**
@@ -144,7 +147,7 @@ export class LineSplitter {
     if (this.pending > this.maxLineBytes) {
       this.parts.length = 0;
       this.pending = 0;
-      throw new WatcherError('API_PROTOCOL', `watch sent a line longer than ${this.maxLineBytes} bytes`);
+      throw new WatcherError('kube_api_protocol', `watch sent a line longer than ${this.maxLineBytes} bytes`);
     }
   }
 }

@@ -1,11 +1,11 @@
 // The supervision policy of the Kubernetes source, driven by a scripted API and a clock
 // that records every backoff sleep instead of waiting.
 import type { PodRecord } from '@podgate/identity';
+import type { Clock } from '@podgate/runtime';
+import { memoryLogger, waitFor } from '@podgate/test-support';
 import { expect, it } from 'vitest';
-import type { Clock } from '../clock.js';
 import { WatcherError } from '../errors.js';
 import { createMetrics } from '../metrics.js';
-import { memoryLogger, waitFor } from '../test-helpers.js';
 import type { KubeApi, WatchHandlers } from './kube-api.js';
 import { KubernetesPodSource } from './kubernetes.js';
 
@@ -21,10 +21,11 @@ function scriptedApi(steps: Step[]) {
     watchPods(query, handlers: WatchHandlers, signal) {
       const step = steps.shift() ?? 'hang';
       log.push(`watch@${query.resourceVersion}:${step}`);
-      if (step === 'refuse') return Promise.reject(new WatcherError('API_NETWORK', 'refused'));
-      if (step === 'gone') return Promise.reject(new WatcherError('API_GONE', 'gone', { statusCode: 410 }));
+      if (step === 'refuse') return Promise.reject(new WatcherError('kube_api_network', 'refused'));
+      if (step === 'gone')
+        return Promise.reject(new WatcherError('kube_api_gone', 'gone', { statusCode: 410 }));
       handlers.onOpen();
-      if (step === 'open-then-drop') return Promise.reject(new WatcherError('API_NETWORK', 'dropped'));
+      if (step === 'open-then-drop') return Promise.reject(new WatcherError('kube_api_network', 'dropped'));
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
     },
   };

@@ -5,11 +5,12 @@
 // - 410 Gone (HTTP or an ERROR event): relist;
 // - silence longer than the idle timeout: abort and watch again;
 // - any other failure (refused, dropped, 5xx, 401): retry with capped, jittered backoff.
+
+import { errorMessage } from '@podgate/errors';
 import type { PodRecord } from '@podgate/identity';
-import type { Logger } from 'pino';
-import { type BackoffPolicy, backoffDelay } from '../backoff.js';
-import type { Clock } from '../clock.js';
-import { errorMessage, WatcherError } from '../errors.js';
+import type { Clock, Logger } from '@podgate/runtime';
+import { type BackoffPolicy, backoffDelay } from '@podgate/runtime';
+import { WatcherError } from '../errors.js';
 import type { WatcherMetrics } from '../metrics.js';
 import type { KubeApi, PodQuery, WatchEvent } from './kube-api.js';
 import type { DerivePodRecord, PodSink, PodSource, SourceHealth } from './types.js';
@@ -104,7 +105,7 @@ export class KubernetesPodSource implements PodSource {
         }
       } catch (error) {
         if (this.stopping.signal.aborted) break;
-        if (error instanceof WatcherError && error.code === 'API_GONE') {
+        if (error instanceof WatcherError && error.code === 'kube_api_gone') {
           // An expired continue token or a 410 on the watch request itself: relist, at
           // once the first time, with backoff if it keeps happening.
           metrics.watchRestarts.inc({ reason: 'gone' });
@@ -163,7 +164,7 @@ export class KubernetesPodSource implements PodSource {
         if (record) records.push(record);
       }
     } while (continueToken !== undefined && !this.stopping.signal.aborted);
-    if (this.stopping.signal.aborted) throw new WatcherError('API_NETWORK', 'stopped while listing');
+    if (this.stopping.signal.aborted) throw new WatcherError('kube_api_network', 'stopped while listing');
     metrics.relists.inc();
     metrics.events.inc({ type: 'listing' });
     logger.info({ pods: records.length, resourceVersion, ms: clock.now() - started }, 'listed pods');
@@ -194,7 +195,8 @@ export class KubernetesPodSource implements PodSource {
       if (event.type === 'ERROR') {
         const status = event.object as { code?: number; message?: string } | undefined;
         if (status?.code === 410) gone = true;
-        else failure = new WatcherError('API_HTTP', `watch ERROR event: ${status?.message ?? 'unknown'}`);
+        else
+          failure = new WatcherError('kube_api_http', `watch ERROR event: ${status?.message ?? 'unknown'}`);
         controller.abort();
         return;
       }

@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { errorMessage } from '@podgate/errors';
 import type { PodRecord } from '@podgate/identity';
-import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import { errorMessage } from '../errors.js';
+import type { Clock, Logger } from '@podgate/runtime';
 import type { WatcherMetrics } from '../metrics.js';
 import type { PodSink, PodSource, SourceHealth } from './types.js';
 

@@ -1,8 +1,8 @@
 import { type IdentityWriter, MemoryIdentityStore, type PodRecord } from '@podgate/identity';
+import { systemClock } from '@podgate/runtime';
+import { memoryLogger, owner, waitFor } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../clock.js';
 import { createMetrics } from '../metrics.js';
-import { memoryLogger, owner, waitFor } from '../test-helpers.js';
 import { PodView } from './pod-view.js';
 import { StoreWriter } from './store-writer.js';
 

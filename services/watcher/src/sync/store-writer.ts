@@ -4,11 +4,12 @@
 // fails, the writer keeps nothing but the fact that the store may be behind: its next
 // successful step is a full reconcile from the in-memory view, which converges the store
 // whatever it lost (a Redis restart included) and whatever was pending.
+
+import { errorMessage } from '@podgate/errors';
 import type { IdentityWriter, PodRecord } from '@podgate/identity';
-import type { Logger } from 'pino';
-import { type BackoffPolicy, backoffDelay } from '../backoff.js';
-import type { Clock } from '../clock.js';
-import { errorMessage, isFenced } from '../errors.js';
+import type { Clock, Logger } from '@podgate/runtime';
+import { type BackoffPolicy, backoffDelay } from '@podgate/runtime';
+import { isFenced } from '../errors.js';
 import type { WatcherMetrics } from '../metrics.js';
 import type { StoreOp } from './pod-view.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeK8sApi, podObject, startFakeK8sApi } from './fake-k8s-api.js';
+import { type FakeK8sApi, podObject, startFakeK8sApi } from './index.js';
 
 let api: FakeK8sApi;
 let dir: string;

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './ports.js';
 import { type RedisCluster, type RedisServer, redisCli, startRedis, startRedisCluster } from './redis.js';
 
-describe('test/support redis harness', () => {
+describe('the redis-server harness', () => {
   const started: Array<RedisServer | RedisCluster> = [];
   afterAll(async () => {
     await Promise.all(started.map((s) => s.stop()));

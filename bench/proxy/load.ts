@@ -1,0 +1,120 @@
+// Load generators: wrk (new connections per second with `Connection: close`, and bulk transfer
+// over one keep-alive connection), and a fixed-rate connection generator for added latency.
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface WrkResult {
+  requestsPerSec: number;
+  transferBytesPerSec: number;
+  errors: number;
+}
+
+const UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+/** wrk pinned to `core`. `close`: a new connection per request. */
+export async function wrk(
+  core: number,
+  url: string,
+  options: { connections: number; seconds: number; close: boolean },
+): Promise<WrkResult> {
+  const args = ['-c', String(core), 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`];
+  if (options.close) args.push('-H', 'Connection: close');
+  args.push(url);
+  const { stdout } = await run('taskset', args, { maxBuffer: 1 << 20 });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const transfer = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(stdout);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+  if (rps === null) throw new Error(`wrk printed no rate:\n${stdout}`);
+  const errors =
+    (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0) +
+    (non2xx ? Number(non2xx[1]) : 0);
+  return {
+    requestsPerSec: Number(rps[1]),
+    transferBytesPerSec: transfer ? Number(transfer[1]) * UNITS[transfer[2]!]! : 0,
+    errors,
+  };
+}
+
+const REQUEST = 'GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n';
+
+/**
+ * A new connection every `1000 / rate` ms for `seconds`: connect, one request, read to the
+ * close. Returns each connection's time from connect() to the last byte, in ms.
+ */
+export async function fixedRateLatencies(port: number, rate: number, seconds: number): Promise<number[]> {
+  const total = rate * seconds;
+  const samples: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  let launched = 0;
+  await new Promise<void>((resolve) => {
+    let done = 0;
+    const one = () => {
+      const t0 = performance.now();
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.setNoDelay(true);
+      let got = 0;
+      s.on('connect', () => s.write(REQUEST));
+      s.on('data', (d) => {
+        got += d.length;
+      });
+      s.on('error', () => {});
+      s.on('close', () => {
+        if (got > 0) samples.push(performance.now() - t0);
+        else failures++;
+        if (++done === total) resolve();
+      });
+    };
+    // Launch on schedule (catching up if the timer is late), not one timer per connection.
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+      while (launched < due) {
+        launched++;
+        one();
+      }
+      if (launched < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  if (failures > total * 0.01) throw new Error(`${failures} of ${total} connections failed`);
+  return samples;
+}
+
+export function percentile(xs: readonly number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Opens `count` keep-alive connections through `port`, each having made one request. */
+export async function idleConnections(port: number, count: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i += 100) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(100, count - i) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const s = net.connect({ port, host: '127.0.0.1' });
+            s.on('error', reject);
+            s.once('connect', () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+            s.once('data', () => resolve());
+            sockets.push(s);
+          }),
+      ),
+    );
+  }
+  return sockets;
+}
+
+/** Resident memory of a process, from /proc. */
+export async function rssBytes(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+  if (kb === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb[1]) * 1024;
+}

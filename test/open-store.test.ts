@@ -1,0 +1,124 @@
+// openStore (identity's one way to open a store, used by every command) against real
+// servers: what each kind of failure says, and that bad options are refused before
+// anything is contacted. (Lives here: the identity package holds no test files of this
+// change; see docs/ARCHITECTURE.md.)
+import { createServer, type Server } from 'node:net';
+import { describeStore, IdentityError, openStore, storeKind } from '@podgate/identity';
+import { freePort, type RedisServer, startRedis, startRedisCluster } from '@podgate/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let redis: RedisServer;
+let secured: RedisServer;
+beforeAll(async () => {
+  [redis, secured] = await Promise.all([startRedis(), startRedis({ password: 's3cret' })]);
+});
+afterAll(async () => {
+  await Promise.all([redis?.stop(), secured?.stop()]);
+});
+
+/** What openStore threw: its code and message. */
+async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  const error = await promise.then(
+    () => new Error('expected openStore to fail'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(IdentityError);
+  return { code: (error as IdentityError).code, message: (error as IdentityError).message };
+}
+
+describe('openStore', () => {
+  it('opens the embedded store without a URL, and Redis with one', async () => {
+    expect(storeKind({})).toBe('memory');
+    expect(describeStore({})).toBe('the embedded in-memory store');
+    const memory = await openStore({});
+    await memory.heartbeat('c', 60_000);
+    await memory.close();
+    const store = await openStore({ url: redis.url, keyPrefix: 'open:', clusters: ['c'] });
+    await store.heartbeat('c', 60_000);
+    expect((await store.lookup('10.0.0.1', ['c'])).ok).toBe(false);
+    await store.close();
+  });
+
+  it('says where the store is, never the password', () => {
+    expect(describeStore({ url: 'redis://u:pw@10.0.0.1:7000/2' })).toBe('Redis at 10.0.0.1:7000');
+    expect(describeStore({ url: 'rediss+cluster://:pw@[::1]:7000,b:7001' })).toBe(
+      'Redis Cluster (seeds [::1]:7000, b:7001)',
+    );
+    expect(storeKind({ clusterNodes: [{ host: 'a', port: 1 }] })).toBe('redis-cluster');
+  });
+
+  it('refuses bad options before contacting anything', async () => {
+    expect(await failure(openStore({ url: 'http://x' }))).toMatchObject({ code: 'invalid_store_options' });
+    expect(await failure(openStore({ url: redis.url, keyPrefix: 'a{b}' }))).toMatchObject({
+      code: 'invalid_store_options',
+    });
+    expect(await failure(openStore({ clusterNodes: [] }))).toMatchObject({ code: 'invalid_store_options' });
+    expect(await failure(openStore({ url: redis.url, clusters: ['a/b'] }))).toMatchObject({
+      code: 'invalid_cluster_name',
+    });
+  });
+
+  it('a refused connection names the address', async () => {
+    const port = await freePort();
+    expect(await failure(openStore({ url: `redis://user:secret@127.0.0.1:${port}` }))).toEqual({
+      code: 'store_unreachable',
+      message: `cannot connect to Redis at 127.0.0.1:${port}: connection refused`,
+    });
+  });
+
+  it('tells a missing password from a wrong one', async () => {
+    const none = await failure(openStore({ url: `redis://127.0.0.1:${secured.port}` }));
+    expect(none).toEqual({
+      code: 'store_unreachable',
+      message: `cannot connect to Redis at 127.0.0.1:${secured.port}: authentication required (NOAUTH): give user:password@ in the URL`,
+    });
+    const wrong = await failure(openStore({ url: `redis://:nope@127.0.0.1:${secured.port}` }));
+    expect(wrong.message).toMatch(/authentication failed \(WRONGPASS\): wrong user or password$/);
+    expect(wrong.message).not.toContain('nope');
+  });
+
+  it('a server that accepts and never answers is a timeout; over TLS, it hints at a plain port', async () => {
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const plain = await failure(openStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 }));
+      expect(plain).toEqual({
+        code: 'store_unreachable',
+        message: `cannot connect to Redis at 127.0.0.1:${port}: timed out after 300 ms`,
+      });
+      const tls = await failure(
+        openStore({ url: `rediss://127.0.0.1:${redis.port}`, connectTimeoutMs: 300 }),
+      );
+      expect(tls.message).toMatch(
+        new RegExp(
+          `^cannot connect to Redis at 127\\.0\\.0\\.1:${redis.port}: timed out.*is the server speaking TLS`,
+        ),
+      );
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('Redis Cluster: says what each seed answered', async () => {
+    const port = await freePort();
+    const refused = await failure(openStore({ clusterNodes: [{ host: '127.0.0.1', port }] }));
+    expect(refused).toEqual({
+      code: 'store_unreachable',
+      message: `cannot connect to Redis Cluster (seeds 127.0.0.1:${port}): 127.0.0.1:${port} connection refused`,
+    });
+    const notCluster = await failure(openStore({ clusterNodes: [{ host: '127.0.0.1', port: redis.port }] }));
+    expect(notCluster.message).toMatch(/cluster support disabled/);
+  });
+
+  it('opens Redis Cluster from its seeds', async () => {
+    const cluster = await startRedisCluster();
+    try {
+      const store = await openStore({ clusterNodes: cluster.nodes, clusters: ['rc'] });
+      await store.heartbeat('rc', 60_000);
+      await store.close();
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
