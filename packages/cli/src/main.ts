@@ -2,6 +2,7 @@ import { UsageError } from './args.js';
 import { devCommand } from './commands/dev.js';
 import { evalCommand } from './commands/eval.js';
 import { plannedCommand } from './commands/planned.js';
+import { proxyCommand } from './commands/proxy.js';
 import { validateCommand } from './commands/validate.js';
 import { watcherCommand } from './commands/watcher.js';
 import { type CliIo, type Command, EXIT, processIo } from './io.js';
@@ -9,7 +10,7 @@ import { type CliIo, type Command, EXIT, processIo } from './io.js';
 export const COMMANDS: readonly Command[] = [
   watcherCommand,
   plannedCommand('decision', 'HTTP decision service (JSON API and forward-auth)'),
-  plannedCommand('proxy', 'TCP front proxy that enforces on_tcp_connect'),
+  proxyCommand,
   devCommand,
   validateCommand,
   evalCommand,
