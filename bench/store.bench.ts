@@ -1,8 +1,9 @@
 // Identity lookup rate through RedisIdentityStore versus redis-benchmark's GET rate, on one
 // redis-server started here, at 1 and 50 concurrent callers. Target: ratio >= 0.5.
-// Also measured in the same run, to show where the time goes: a bare ioredis HGETALL, the
-// store's own pipelined RESP2 connection doing a bare HGETALL, and the store with its
-// lookups on ioredis (`dedicatedLookupConnection: false`, what it did before ADR 0004).
+// Also measured in the same run, to show where the time goes: a bare ioredis HGET of the IP
+// index, the store's own pipelined RESP2 connection doing that bare HGET and then the bare
+// LOOKUP script (which checks the pod entry too, ADR 0002), and the store with its lookups on
+// ioredis (`dedicatedLookupConnection: false`, what it did before ADR 0004).
 // Every variant runs once per round, rounds alternate, and each figure is a median.
 // Run: node --import tsx bench/store.bench.ts [--records N] [--lookups N] [--rounds N]
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 import { createRedisIdentityStore, type PodRecord, type RedisIdentityStore } from '@podgate/identity';
 import { startRedis } from '@podgate/test-support';
 import { Redis } from 'ioredis';
+import { LOOKUP_SHA } from '../packages/identity/src/redis-lookup.js';
 import { ReadConnection } from '../packages/identity/src/redis-read/connection.js';
 
 const execFileAsync = promisify(execFile);
@@ -32,7 +34,8 @@ const CLUSTER = 'bench';
 const PREFIX = 'podgate:';
 
 const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-const keyOf = (i: number) => `${PREFIX}ip:{${ipOf(i)}}`;
+const CLAIMS_KEY = `${PREFIX}claims:{${CLUSTER}}`;
+const PODS_KEY = `${PREFIX}pods:{${CLUSTER}}`;
 
 function podRecord(i: number): PodRecord {
   return {
@@ -120,20 +123,29 @@ try {
   const variants: Array<{ name: string; op: Op | null }> = [
     { name: 'redis-benchmark GET (C client)', op: null },
     {
-      name: 'bare ioredis HGETALL',
-      op: async (i) => (await ioredis.hgetall(keyOf(i)))[`${CLUSTER}/${podRecord(i).uid}`] !== undefined,
+      name: 'bare ioredis HGET of the IP index',
+      op: async (i) => (await ioredis.hget(CLAIMS_KEY, ipOf(i))) !== null,
     },
     {
-      name: 'bare HGETALL on the lookup connection (raw socket, RESP2)',
+      name: 'bare HGET on the lookup connection (raw socket, RESP2)',
       op: (i) =>
         new Promise((resolve) =>
-          raw.send(['HGETALL', keyOf(i)], (err, reply) =>
+          raw.send(['HGET', CLAIMS_KEY, ipOf(i)], (err, reply) =>
+            resolve(err === null && typeof reply === 'string'),
+          ),
+        ),
+    },
+    {
+      name: 'bare LOOKUP script on the lookup connection',
+      op: (i) =>
+        new Promise((resolve) =>
+          raw.send(['EVALSHA', LOOKUP_SHA, '2', CLAIMS_KEY, PODS_KEY, ipOf(i)], (err, reply) =>
             resolve(err === null && Array.isArray(reply) && reply.length === 2),
           ),
         ),
     },
-    { name: 'store, lookups on ioredis (before)', op: lookup(storeOnIoredis) },
-    { name: 'store, lookup connection (now)', op: lookup(store) },
+    { name: 'store, lookups on ioredis', op: lookup(storeOnIoredis) },
+    { name: 'store, lookup connection', op: lookup(store) },
   ];
 
   // Warm-up: JIT, connections.
@@ -159,7 +171,7 @@ try {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const storeIndex = variants.length - 1;
   const lines = [
-    `Identity lookups through RedisIdentityStore (one HGETALL each) vs \`redis-benchmark -t get\`, same redis-server, same concurrency, median of ${ROUNDS} alternating rounds, ${RECORDS.toLocaleString('en-US')} records (loaded by reconcile in ${Math.round(loadMs)} ms), Node ${process.version}, ${new Date().toISOString()}.`,
+    `Identity lookups through RedisIdentityStore (one LOOKUP script each) vs \`redis-benchmark -t get\`, same redis-server, same concurrency, median of ${ROUNDS} alternating rounds, ${RECORDS.toLocaleString('en-US')} records (loaded by reconcile in ${Math.round(loadMs)} ms), Node ${process.version}, ${new Date().toISOString()}.`,
     '',
     '| callers | store lookups/s | redis-benchmark GET/s | ratio | target >= 0.5 |',
     '|---:|---:|---:|---:|:---:|',

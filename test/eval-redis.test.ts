@@ -68,13 +68,13 @@ describe('podgate eval --redis', () => {
     });
 
     const west = await evaluate('127.0.0.4', ['west']);
-    expect(west).toMatchObject({ allowed: false, action: 'deny', rule: { index: 1 } });
+    expect(west).toMatchObject({ allowed: false, action: 'deny', rule: { number: 2 } });
     expect(west.identity.metadata.namespace).toBe('web');
   });
 
   it('refuses an IP that two consulted clusters claim, as ambiguous', async () => {
     const both = await evaluate('127.0.0.2', ['east', 'west']);
-    expect(both).toMatchObject({ allowed: false, action: 'deny', rule: { index: 0 } });
+    expect(both).toMatchObject({ allowed: false, action: 'deny', rule: { number: 1 } });
     expect(both.lookup).toMatchObject({ found: false, reason: 'ambiguous' });
     expect(both.identity.metadata.error_code).toBe('ERR_NGROK_28001');
   });

@@ -1,5 +1,5 @@
-// A claim: one pod's identity stored under one IP. The compact JSON form is what the Redis
-// store keeps in `ip:{<ip>}` hash fields; the memory store keeps the decoded form.
+// A claim: one pod's identity as found under one of its IPs. The Redis store keeps it in the
+// pod's entry (encodeEntry); the memory store keeps the decoded form.
 import { ERR_TOO_LARGE, type PodRecord } from './model.js';
 
 export interface StoredClaim {
@@ -29,10 +29,17 @@ export function claimFromRecord(record: PodRecord): StoredClaim {
   };
 }
 
-/** `{"v":rv,"n":name,"s":namespace,"a":{...},"e":code,"m":message}`; e and m only when set. */
-export function encodeClaim(record: PodRecord): string {
+/**
+ * A pod entry as the Redis store keeps it in `pods:{<cluster>}`: `{"v":rv,"g":0,"i":"ip1,ip2",
+ * "n":name,"s":namespace,"a":{...},"e":code,"m":message}` (e and m only when set). v, g and i
+ * come first, in that order: the store's Lua scripts read them by pattern without decoding the
+ * annotations (redis-scripts.ts `meta`). `ips` must be canonical.
+ */
+export function encodeEntry(record: PodRecord, ips: readonly string[]): string {
   const compact: Record<string, unknown> = {
     v: record.resourceVersion,
+    g: 0,
+    i: ips.join(','),
     n: record.name,
     s: record.namespace,
     a: record.annotations,
@@ -44,14 +51,19 @@ export function encodeClaim(record: PodRecord): string {
   return JSON.stringify(compact);
 }
 
+/** A release tombstone: refuses claims of this pod that are not newer than `rv`. */
+export function encodeTombstone(rv: string): string {
+  return JSON.stringify({ v: rv, g: 1, i: '' });
+}
+
 const isStringMap = (v: unknown): v is Record<string, string> =>
   typeof v === 'object' &&
   v !== null &&
   !Array.isArray(v) &&
   Object.values(v).every((x) => typeof x === 'string');
 
-/** The claim in `text`, or null when it is not one this code wrote. */
-export function decodeClaim(text: string): StoredClaim | null {
+/** The identity in a live entry's `text`, or null when it is not one this code wrote. */
+export function decodeEntry(text: string): StoredClaim | null {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -73,15 +85,4 @@ export function decodeClaim(text: string): StoredClaim | null {
     errorCode,
     errorMessage: typeof o.m === 'string' ? o.m : '',
   };
-}
-
-/** Claims are filed under `<cluster>/<uid>`; cluster names never contain `/`. */
-export function claimField(cluster: string, uid: string): string {
-  return `${cluster}/${uid}`;
-}
-
-export function splitClaimField(field: string): { cluster: string; uid: string } | null {
-  const slash = field.indexOf('/');
-  if (slash <= 0) return null;
-  return { cluster: field.slice(0, slash), uid: field.slice(slash + 1) };
 }

@@ -1,5 +1,7 @@
 // The embedded store: one process only (`podgate dev`, tests). Same semantics as the Redis
-// store, including resourceVersion ordering, tombstones and heartbeat freshness.
+// store, including resourceVersion ordering, tombstones, writer epochs and heartbeat
+// freshness, and the same layout: pod entries are the truth, an IP index finds them, and a
+// write updates both in one step.
 import { type ClaimEntry, claimFromRecord, type StoredClaim } from './claim.js';
 import { assertClusterName } from './cluster-name.js';
 import { canonicalIps, tryNormalizeIp } from './ip.js';
@@ -22,6 +24,8 @@ interface PodEntry {
   /** A release tombstone: refuses claims not newer than it. */
   gone: boolean;
   ips: string[];
+  /** The identity (live entries only). */
+  claim: StoredClaim | null;
 }
 
 export interface MemoryIdentityStoreOptions {
@@ -34,10 +38,10 @@ const isOlder = (incoming: string, current: string) => compareResourceVersions(i
 
 export class MemoryIdentityStore extends EpochStore implements IdentityStore {
   private readonly now: () => number;
-  /** ip -> cluster -> uid -> claim */
-  private readonly claims = new Map<string, Map<string, Map<string, StoredClaim>>>();
-  /** cluster -> uid -> pod entry */
+  /** cluster -> uid -> pod entry: the truth. */
   private readonly pods = new Map<string, Map<string, PodEntry>>();
+  /** cluster -> ip -> uids whose live entries list it: the index lookups start from. */
+  private readonly index = new Map<string, Map<string, Set<string>>>();
   /** cluster -> heartbeat expiry */
   private readonly heartbeats = new Map<string, number>();
   /** cluster -> writer epoch (ADR 0003); writes carrying a lower one are refused. */
@@ -54,13 +58,7 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     assertPodUid(record.uid);
     this.checkEpoch(cluster, epoch);
     const ips = canonicalIps(record.ips);
-    const previous = this.setPod(cluster, record.uid, record.resourceVersion, false, ips);
-    if (previous === null) return;
-    const claim = claimFromRecord(record);
-    for (const ip of ips) this.setClaim(ip, cluster, record.uid, claim);
-    for (const ip of previous.ips) {
-      if (!ips.includes(ip)) this.deleteClaim(ip, cluster, record.uid, record.resourceVersion);
-    }
+    this.setPod(cluster, record.uid, record.resourceVersion, false, ips, claimFromRecord(record));
   }
 
   /** @internal */
@@ -68,8 +66,7 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     assertClusterName(cluster);
     assertPodUid(uid);
     this.checkEpoch(cluster, epoch);
-    const previous = this.setPod(cluster, uid, resourceVersion, true, []);
-    for (const ip of previous?.ips ?? []) this.deleteClaim(ip, cluster, uid, resourceVersion);
+    this.setPod(cluster, uid, resourceVersion, true, [], null);
   }
 
   /** @internal */
@@ -82,19 +79,21 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     assertClusterName(cluster);
     for (const record of records) await this.claimAt(cluster, record, epoch);
     this.checkEpoch(cluster, epoch);
-    const listed = new Map(records.map((r) => [r.uid, new Set(canonicalIps(r.ips))]));
+    const listed = new Set(records.map((r) => r.uid));
     // Entries newer than the listing were written by events after it: keep them.
     const bound = reconcileBound(records, options.listingVersion);
+    let removed = 0;
     const pods = this.pods.get(cluster);
     for (const [uid, entry] of pods ?? []) {
-      if (!listed.has(uid) && !isOlder(bound, entry.resourceVersion)) pods!.delete(uid);
+      if (listed.has(uid) || isOlder(bound, entry.resourceVersion)) continue;
+      pods!.delete(uid);
+      if (!entry.gone) for (const ip of entry.ips) removed += this.unindex(cluster, ip, uid);
     }
-    let removed = 0;
-    for (const [ip, byCluster] of this.claims) {
-      for (const [uid, claim] of byCluster.get(cluster) ?? []) {
-        if (listed.get(uid)?.has(ip) || isOlder(bound, claim.resourceVersion)) continue;
-        this.deleteClaim(ip, cluster, uid, bound);
-        removed++;
+    // The index never holds a membership its entry does not back (setPod keeps them in step);
+    // the sweep is the Redis store's, kept here so both count the same.
+    for (const [ip, uids] of this.index.get(cluster) ?? []) {
+      for (const uid of uids) {
+        if (this.backs(cluster, uid, ip) === undefined) removed += this.unindex(cluster, ip, uid);
       }
     }
     return { claimed: records.length, removed };
@@ -121,12 +120,17 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     if (epoch < stored) throw fencedError(cluster, epoch, stored);
   }
 
-  async lookup(ip: string, clusters: readonly string[]): Promise<LookupResult> {
+  async lookup(ip: string, consulted: readonly string[]): Promise<LookupResult> {
     const canonical = tryNormalizeIp(ip);
     if (canonical === null) return notFound('not_found', `not an IP address: ${JSON.stringify(ip)}`);
+    const clusters = [...new Set(consulted)];
     const entries: ClaimEntry[] = [];
-    for (const [cluster, byUid] of this.claims.get(canonical) ?? []) {
-      for (const [uid, claim] of byUid) entries.push({ cluster, uid, claim });
+    for (const cluster of clusters) {
+      for (const uid of this.index.get(cluster)?.get(canonical) ?? []) {
+        // The entry is the truth: a membership it does not back is never an identity.
+        const claim = this.backs(cluster, uid, canonical);
+        if (claim !== undefined) entries.push({ cluster, uid, claim });
+      }
     }
     const now = this.now();
     return resolveClaims(canonical, entries, clusters, (c) => (this.heartbeats.get(c) ?? -Infinity) > now);
@@ -134,8 +138,26 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
 
   async close(): Promise<void> {}
 
-  /** The pod-level gate; returns the previous entry (empty if none), or null when refused. */
-  private setPod(cluster: string, uid: string, rv: string, gone: boolean, ips: string[]): PodEntry | null {
+  /** The claim of `uid`'s entry when it is live and lists `ip`. */
+  private backs(cluster: string, uid: string, ip: string): StoredClaim | null | undefined {
+    const entry = this.pods.get(cluster)?.get(uid);
+    if (entry === undefined || entry.gone || !entry.ips.includes(ip)) return undefined;
+    return entry.claim;
+  }
+
+  /**
+   * The pod-level gate and the index in one step: refuses an older rv (or an equal one over a
+   * tombstone); otherwise stores the entry and moves the pod's index memberships from the IPs
+   * its previous live entry listed to `ips`.
+   */
+  private setPod(
+    cluster: string,
+    uid: string,
+    rv: string,
+    gone: boolean,
+    ips: string[],
+    claim: StoredClaim | null,
+  ): void {
     let pods = this.pods.get(cluster);
     if (pods === undefined) {
       pods = new Map();
@@ -144,35 +166,34 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     const current = pods.get(uid);
     if (current !== undefined) {
       const order = compareResourceVersions(rv, current.resourceVersion);
-      if (order === -1 || (order === 0 && current.gone)) return null;
+      if (order === -1 || (order === 0 && current.gone)) return;
     }
-    pods.set(uid, { resourceVersion: rv, gone, ips });
-    return current === undefined || current.gone ? { resourceVersion: '', gone: true, ips: [] } : current;
+    pods.set(uid, { resourceVersion: rv, gone, ips, claim });
+    if (current !== undefined && !current.gone) {
+      for (const ip of current.ips) if (!ips.includes(ip)) this.unindex(cluster, ip, uid);
+    }
+    if (gone) return;
+    let byIp = this.index.get(cluster);
+    if (byIp === undefined) {
+      byIp = new Map();
+      this.index.set(cluster, byIp);
+    }
+    for (const ip of ips) {
+      let uids = byIp.get(ip);
+      if (uids === undefined) {
+        uids = new Set();
+        byIp.set(ip, uids);
+      }
+      uids.add(uid);
+    }
   }
 
-  private setClaim(ip: string, cluster: string, uid: string, claim: StoredClaim): void {
-    let byCluster = this.claims.get(ip);
-    if (byCluster === undefined) {
-      byCluster = new Map();
-      this.claims.set(ip, byCluster);
-    }
-    let byUid = byCluster.get(cluster);
-    if (byUid === undefined) {
-      byUid = new Map();
-      byCluster.set(cluster, byUid);
-    }
-    const current = byUid.get(uid);
-    if (current !== undefined && isOlder(claim.resourceVersion, current.resourceVersion)) return;
-    byUid.set(uid, claim);
-  }
-
-  private deleteClaim(ip: string, cluster: string, uid: string, rv: string): void {
-    const byCluster = this.claims.get(ip);
-    const byUid = byCluster?.get(cluster);
-    const current = byUid?.get(uid);
-    if (current === undefined || isOlder(rv, current.resourceVersion)) return;
-    byUid!.delete(uid);
-    if (byUid!.size === 0) byCluster!.delete(cluster);
-    if (byCluster!.size === 0) this.claims.delete(ip);
+  /** Removes one membership; returns how many were removed (0 or 1). */
+  private unindex(cluster: string, ip: string, uid: string): number {
+    const byIp = this.index.get(cluster);
+    const uids = byIp?.get(ip);
+    if (uids === undefined || !uids.delete(uid)) return 0;
+    if (uids.size === 0) byIp!.delete(ip);
+    return 1;
   }
 }

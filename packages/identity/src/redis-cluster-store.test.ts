@@ -2,6 +2,7 @@ import { type RedisCluster, startRedisCluster } from '@podgate/test-support';
 import { afterAll, beforeAll } from 'vitest';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
+import { describeRedisStrays } from './redis-store.strays.js';
 import { describeStoreContract } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
@@ -20,6 +21,15 @@ describeStoreContract('redis cluster (3 masters)', () => ({
   elapse: async () => {},
 }));
 
-describeRedisRaces('redis cluster (3 masters)', (keyPrefix) =>
+describeRedisStrays('redis cluster (3 masters)', (keyPrefix) =>
   createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+);
+
+describeRedisRaces('redis cluster (3 masters)', (keyPrefix, reconcileBatchSize) =>
+  createRedisIdentityStore({
+    clusterNodes: cluster.nodes,
+    keyPrefix,
+    freshnessRefreshMs: 100,
+    reconcileBatchSize,
+  }),
 );

@@ -2,6 +2,7 @@ import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
+import { describeRedisStrays } from './redis-store.strays.js';
 import { describeStoreContract, eventually, record } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
@@ -19,8 +20,12 @@ describeStoreContract('redis (single server)', () => ({
   elapse: async () => {},
 }));
 
-describeRedisRaces('single server', (keyPrefix) =>
+describeRedisStrays('single server', (keyPrefix) =>
   createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100 }),
+);
+
+describeRedisRaces('single server', (keyPrefix, reconcileBatchSize) =>
+  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, reconcileBatchSize }),
 );
 
 describe('redis store: failures', () => {

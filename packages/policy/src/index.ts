@@ -1,8 +1,16 @@
 export type { CompiledExpression } from './cel/compile.js';
 export { compileExpression, DEFAULT_LIMITS } from './cel/compile.js';
 export { httpEnvironment, inCidrRange, inCidrRanges, tcpEnvironment } from './cel/environment.js';
+export { DECISION_ERROR_CODES, type DecisionErrorCode } from './decision-codes.js';
+export {
+  type DecisionJson,
+  type DecisionJsonInput,
+  type DecisionLookup,
+  decisionJson,
+  type JsonScalar,
+  type JsonValue,
+} from './decision-json.js';
 export { formatDiagnostic } from './diagnostics.js';
-export { DECISION_ERROR_CODES } from './evaluate.js';
 export { loadPolicyFiles } from './load/load.js';
 export { parseEndpointUrl, parseInternalUrl, parseUpstreamUrl, parseUrl } from './load/urls.js';
 export { type Cidr, cidrContains, parseCidr, parseIp } from './net/ip.js';

@@ -1,6 +1,6 @@
 // The policy engine's public shapes. The engine does no I/O: callers hand it the
 // connection facts and the pod identity they looked up, and get back a Decision.
-import type { ErrorCodeIn } from '@podgate/errors';
+import type { DecisionErrorCode } from './decision-codes.js';
 
 /** Facts about one TCP connection, as `conn.*` exposes them. */
 export interface ConnInfo {
@@ -54,9 +54,6 @@ export type DecidingAction =
   /** A run-time evaluation error: fails closed. */
   | 'error';
 
-/** `Decision.error.code`: the `policy` area of the project's error table (@podgate/errors). */
-export type DecisionErrorCode = ErrorCodeIn<'policy'>;
-
 /** A decision carries its reason: which rule, which expression, why. */
 export interface Decision {
   allowed: boolean;
@@ -71,6 +68,13 @@ export interface Decision {
   logs: Array<Record<string, unknown>>;
   /** `vars.*` as they stood when the decision was made. */
   vars: Record<string, unknown>;
+  /**
+   * Present when the forward-internal that chose `target` says `on_error: continue`: the
+   * caller that could not reach the target calls it with why, and evaluation goes on with the
+   * later actions and rules, `actions.ngrok.forward_internal.{url,error}` set. Not part of the
+   * decision's JSON form.
+   */
+  resume?: (failure: { code: string; message: string }) => Decision;
 }
 
 // ---------------------------------------------------------------------------
@@ -135,6 +139,16 @@ export interface CompiledEndpoint {
   source: { file: string; line: number };
   /** Whether a traffic policy is attached (an AgentEndpoint without one forwards everything). */
   hasPolicy: boolean;
+  /**
+   * `metadata.annotations["podgate.io/dry-run"]` is `"true"`: evaluate and log the verdict,
+   * but let every connection through, to `dryRunTarget` when the policy refuses it.
+   */
+  dryRun: boolean;
+  /**
+   * Where a dry-run endpoint sends what its policy refuses: `upstream` (AgentEndpoint), else
+   * the first forward-internal target fixed at load. Always set when `dryRun` is.
+   */
+  dryRunTarget?: ForwardTarget;
   /** The compiled `on_tcp_connect` rules, for display. */
   rules: readonly RuleSummary[];
   evaluateTcpConnect(input: TcpConnectInput): Decision;

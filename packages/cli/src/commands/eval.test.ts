@@ -30,31 +30,40 @@ async function evaluate(endpoint: string, clientIp: string, extra: string[] = []
 
 describe('podgate eval (pods file)', () => {
   it.each([
-    // endpoint, client IP, allowed, action, rule index, pod name, lookup found
-    ['tcp://ledger.payments:5432', '127.0.0.2', true, 'forward-internal', 2, 'worker-a', true],
-    ['tcp://ledger.payments:5432', '::ffff:127.0.0.2', true, 'forward-internal', 2, 'worker-a', true],
-    ['tcp://ledger.payments:5432', '127.0.0.3', true, 'forward-internal', 2, 'worker-b', true],
-    ['tcp://ledger.payments:5432', '127.0.0.4', false, 'deny', 1, 'frontend-7d9f8', true],
-    ['tcp://ledger.payments:5432', '127.0.0.9', false, 'deny', 0, '', false],
+    // endpoint, client IP, allowed, action, rule number (from 1), pod name, lookup found
+    ['tcp://ledger.payments:5432', '127.0.0.2', true, 'forward-internal', 3, 'worker-a', true],
+    ['tcp://ledger.payments:5432', '::ffff:127.0.0.2', true, 'forward-internal', 3, 'worker-a', true],
+    ['tcp://ledger.payments:5432', '127.0.0.3', true, 'forward-internal', 3, 'worker-b', true],
+    ['tcp://ledger.payments:5432', '127.0.0.4', false, 'deny', 2, 'frontend-7d9f8', true],
+    ['tcp://ledger.payments:5432', '127.0.0.9', false, 'deny', 1, '', false],
     // a finished Job pod and a hostNetwork pod own no IP
-    ['tcp://ledger.payments:5432', '127.0.0.5', false, 'deny', 0, '', false],
-    ['tcp://ledger.payments:5432', '127.0.0.6', false, 'deny', 0, '', false],
-    ['http://reports.payments', '127.0.0.2', true, 'forward-internal', 2, 'worker-a', true],
-    ['http://reports.payments', '127.0.0.3', false, 'deny', 1, 'worker-b', true],
+    ['tcp://ledger.payments:5432', '127.0.0.5', false, 'deny', 1, '', false],
+    ['tcp://ledger.payments:5432', '127.0.0.6', false, 'deny', 1, '', false],
+    ['http://reports.payments', '127.0.0.2', true, 'forward-internal', 3, 'worker-a', true],
+    ['http://reports.payments', '127.0.0.3', false, 'deny', 2, 'worker-b', true],
     // no such annotation: a run-time error in strict CEL, which fails closed
-    ['http://reports.payments', '127.0.0.4', false, 'error', 1, 'frontend-7d9f8', true],
-    ['tcp://status.payments:8080', '127.0.0.4', false, 'deny', 0, 'frontend-7d9f8', true],
+    ['http://reports.payments', '127.0.0.4', false, 'error', 2, 'frontend-7d9f8', true],
+    ['tcp://status.payments:8080', '127.0.0.4', false, 'deny', 1, 'frontend-7d9f8', true],
     ['tcp://status.payments:8080', '127.0.0.9', true, 'upstream', undefined, '', false],
   ] as const)('%s from %s: allowed=%s by %s', async (endpoint, ip, allowed, action, rule, name, found) => {
     const { code, decision, stderr } = await evaluate(endpoint, ip);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(decision.allowed).toBe(allowed);
     expect(decision.action).toBe(action);
-    expect(decision.rule?.index).toBe(rule);
+    expect(decision.rule?.number).toBe(rule);
     expect(decision.identity.metadata.name).toBe(name);
     expect(decision.lookup.found).toBe(found);
     if (!found) expect(decision.identity.metadata.error_code).toBe('ERR_NGROK_28001');
     else expect(decision.identity.metadata.error_code).toBe('');
+  });
+
+  it('prints the decision as one line of JSON, exactly', async () => {
+    const { io, captured } = captureIo();
+    const args = ['eval', '--config', config, '--pods-file', pods, '--endpoint', 'http://reports.payments'];
+    expect(await main([...args, '--client-ip', '127.0.0.2'], io)).toBe(0);
+    expect(captured.stdout).toBe(
+      '{"endpoint":"http://reports.payments","client_ip":"127.0.0.2","allowed":true,"action":"forward-internal","target":"tcp://ledger.payments.internal:5432","rule":{"number":3},"expression":null,"error":null,"logs":[{"pod":"payments/worker-a"}],"vars":{},"identity":{"id":"5f0c1d2e-0a1b-4c3d-8e9f-000000000001","metadata":{"name":"worker-a","namespace":"payments","annotations":{"k8s.ngrok.com/environment":"production","k8s.ngrok.com/tenant-id":"tenant-abc"},"error_code":"","error_message":""},"cluster":"default"},"lookup":{"found":true}}\n',
+    );
   });
 
   it('shows the identity the policy saw, filtered to k8s.ngrok.com/ annotations', async () => {
@@ -78,6 +87,7 @@ describe('podgate eval (pods file)', () => {
     expect(allowed.decision.logs).toEqual([{ pod: 'payments/worker-a' }]);
     const failed = await evaluate('http://reports.payments', '127.0.0.4');
     expect(failed.decision.expression.source).toContain('k8s.ngrok.com/environment');
+    expect(failed.decision.expression.number).toBe(1);
     expect(failed.decision.error.message).toBeTruthy();
   });
 

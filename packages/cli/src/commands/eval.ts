@@ -6,7 +6,7 @@ import {
   type PodRecord,
   podVarsFromLookup,
 } from '@podgate/identity';
-import type { CompiledEndpoint, Decision, PodVars, PolicyConfig } from '@podgate/policy';
+import { type CompiledEndpoint, decisionJson, type PolicyConfig } from '@podgate/policy';
 import { parseConfig, presentOnly } from '@podgate/runtime';
 // The watcher's own pods-file parser: a file the watcher refuses is refused here too.
 import { podsFileParser } from '@podgate/watcher';
@@ -145,7 +145,7 @@ export const evalCommand: Command = {
       },
       pod,
     });
-    io.out(JSON.stringify(renderDecision(endpoint.label, clientIp, decision, pod, lookup), jsonSafe));
+    io.out(JSON.stringify(decisionJson({ endpoint: endpoint.label, clientIp, decision, pod, lookup })));
     return EXIT.ok;
   },
 };
@@ -232,42 +232,4 @@ async function lookupInStore(
   } finally {
     await store.close();
   }
-}
-
-export function renderDecision(
-  endpoint: string,
-  clientIp: string,
-  decision: Decision,
-  pod: PodVars,
-  lookup: LookupResult,
-) {
-  return {
-    endpoint,
-    client_ip: clientIp,
-    allowed: decision.allowed,
-    action: decision.action,
-    target: decision.target?.url ?? null,
-    rule: decision.rule ?? null,
-    expression: decision.expression ?? null,
-    error: decision.error ?? null,
-    logs: decision.logs,
-    vars: decision.vars,
-    identity: {
-      id: pod.id,
-      metadata: {
-        name: pod.name,
-        namespace: pod.namespace,
-        annotations: pod.annotations,
-        error_code: pod.errorCode,
-        error_message: pod.errorMessage,
-      },
-      cluster: pod.cluster,
-    },
-    lookup: lookup.ok ? { found: true } : { found: false, reason: lookup.reason, message: lookup.message },
-  };
-}
-
-/** CEL integers are BigInt; JSON has no such type. */
-function jsonSafe(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? Number(value) : value;
 }

@@ -58,6 +58,11 @@ export interface ReadConnectionOptions {
   onError?: (err: unknown) => void;
   /** Monotonic milliseconds. Default performance.now. */
   now?: () => number;
+  /**
+   * Commands sent on every (re)connection after AUTH and SELECT, before the connection is
+   * ready (e.g. SCRIPT LOAD, so that EVALSHA finds its script after a Redis restart).
+   */
+  prepare?: readonly (readonly string[])[];
 }
 
 interface Pending {
@@ -267,13 +272,14 @@ export class ReadConnection {
     });
   }
 
-  /** AUTH and SELECT, pipelined ahead of any request; ready once both answered OK. */
+  /** AUTH, SELECT and `prepare`, pipelined ahead of any request; ready once all answered OK. */
   private handshake(): void {
     const steps: string[][] = [];
     const { username, password, db } = this.options;
     if (password !== undefined)
       steps.push(username !== undefined ? ['AUTH', username, password] : ['AUTH', password]);
     if (db !== undefined && db !== 0) steps.push(['SELECT', String(db)]);
+    for (const command of this.options.prepare ?? []) steps.push([...command]);
     steps.push(['PING']);
     let left = steps.length;
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;

@@ -100,6 +100,22 @@ const cases: Array<{ name: string; text: string; first: RegExp; line?: number; c
     first: /unknown YAML tag 'tag:yaml.org,2002:set'/,
     line: 1,
   },
+  ...['constructor', 'toString', '__proto__'].map((key) => ({
+    name: `a phase named ${key} (not mistaken for a legacy phase)`,
+    text: `${key}: []\non_tcp_connect:${deny}`,
+    first: new RegExp(
+      `^${key}: unknown phase '${key}' \\(use on_tcp_connect, on_http_request, on_http_response\\)$`,
+    ),
+    line: 1,
+    column: 1,
+  })),
+  ...['constructor', '__proto__'].map((type) => ({
+    name: `an action type named ${type}`,
+    text: `on_tcp_connect:\n  - actions:\n      - type: ${type}\n`,
+    first: new RegExp(`unknown action type '${type}' \\(valid in on_tcp_connect: close-connection,`),
+    line: 3,
+    column: 15,
+  })),
   {
     name: 'set-vars named __proto__',
     text: 'on_tcp_connect:\n  - actions:\n      - type: set-vars\n        config:\n          vars:\n            - __proto__: x\n      - type: deny\n',

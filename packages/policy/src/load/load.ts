@@ -1,5 +1,6 @@
 // loadPolicyFiles: all files together (a targetRef or forward-internal may point into another
 // file), two passes: read every document, then compile policies against the endpoint table.
+import { ACTIONS, type ActionTable } from '../actions/registry.js';
 import { CelEndpoint } from '../cel/activation.js';
 import { DEFAULT_LIMITS } from '../cel/compile.js';
 import { DiagnosticSink, SourcePositions } from '../diagnostics.js';
@@ -9,7 +10,6 @@ import type {
   CompiledEndpoint,
   CompiledPolicy,
   Diagnostic,
-  EndpointBinding,
   ExpressionLimits,
   ForwardTarget,
   LoadedFileSummary,
@@ -18,88 +18,29 @@ import type {
   ParsedEndpointUrl,
   RuleSummary,
 } from '../types.js';
+import {
+  at,
+  DRY_RUN_ANNOTATION,
+  type EndpointDef,
+  type FileState,
+  type Located,
+  type PolicyDef,
+  readDocument,
+} from './documents.js';
 import { compileTrafficPolicy, type PolicyContext } from './policy.js';
-import {
-  API_VERSION,
-  agentEndpointSpec,
-  cloudEndpointSpec,
-  describeIssue,
-  envelope,
-  ngrokTrafficPolicySpec,
-} from './schemas.js';
-import { parseEndpointUrl, parseUpstreamUrl, parseUrl, serviceFallback } from './urls.js';
-import {
-  DEFAULT_YAML_LIMITS,
-  type Path,
-  type PathSegment,
-  parseYamlFile,
-  type SourceDoc,
-  spanOf,
-  type YamlLimits,
-} from './yaml-source.js';
-
-const KINDS = ['AgentEndpoint', 'CloudEndpoint', 'NgrokTrafficPolicy'];
-const PHASE_KEYS = ['on_tcp_connect', 'on_http_request', 'on_http_response', 'inbound', 'outbound'];
-
-interface FileState {
-  path: string;
-  sink: DiagnosticSink;
-  positions: SourcePositions;
-  endpoints: number;
-  policies: number;
-}
-
-interface Located {
-  file: FileState;
-  doc: SourceDoc;
-}
-
-interface EndpointDef extends Located {
-  kind: 'AgentEndpoint' | 'CloudEndpoint';
-  name: string;
-  namespace: string;
-  url: ParsedEndpointUrl;
-  binding: EndpointBinding;
-  upstream?: ForwardTarget;
-  /** Inline policy and where it sits, or a reference by name. */
-  policy?: { inline: unknown; base: Path } | { ref: string; base: Path };
-}
-
-interface PolicyDef extends Located {
-  kind: 'NgrokTrafficPolicy' | 'TrafficPolicy';
-  name: string;
-  namespace: string;
-  value: unknown;
-  base: Path;
-  compiled?: CompiledTrafficPolicy;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function at(loc: Located, path: Path, key = false): number {
-  const span = spanOf(loc.doc, path);
-  return key && span.keyStart !== undefined ? span.keyStart : span.start;
-}
-
-function reportIssues(
-  loc: Located,
-  base: PathSegment[],
-  issues: Parameters<typeof describeIssue>[0][],
-  prefix: string,
-): void {
-  for (const issue of issues) {
-    const { message, path } = describeIssue(issue);
-    const full = [...base, ...(path as PathSegment[])];
-    const where = [prefix, ...(path as PathSegment[]).map(String)].filter(Boolean).join('.');
-    loc.file.sink.error(
-      at(loc, full, issue.code === 'unrecognized_keys'),
-      `${where ? `${where}: ` : ''}${message}`,
-    );
-  }
-}
+import { parseUrl, serviceFallback } from './urls.js';
+import { DEFAULT_YAML_LIMITS, type Path, parseYamlFile, type YamlLimits } from './yaml-source.js';
 
 export function loadPolicyFiles(
+  files: Array<{ path: string; text: string }>,
+  options: LoadOptions = {},
+): LoadResult {
+  return loadPolicyFilesWith(ACTIONS, files, options);
+}
+
+/** loadPolicyFiles with another action table: how tests prove a broken action module cannot load. */
+export function loadPolicyFilesWith(
+  actions: ActionTable,
   files: Array<{ path: string; text: string }>,
   options: LoadOptions = {},
 ): LoadResult {
@@ -145,7 +86,7 @@ export function loadPolicyFiles(
   };
 
   const compile = (loc: Located, value: unknown, base: Path): CompiledTrafficPolicy | undefined => {
-    const ctx: PolicyContext = { doc: loc.doc, sink: loc.file.sink, base, limits, resolveInternal };
+    const ctx: PolicyContext = { doc: loc.doc, sink: loc.file.sink, base, limits, resolveInternal, actions };
     return compileTrafficPolicy(value, ctx);
   };
 
@@ -233,10 +174,22 @@ export function loadPolicyFiles(
       binding: ep.binding,
       source: { file: ep.file.path, line: ep.file.positions.at(ep.doc.start).line },
       hasPolicy: policy !== undefined,
+      dryRun: ep.dryRun,
       rules: summarize(policy),
       evaluateTcpConnect: (input) => evaluateTcpConnect(plan, input),
     };
     if (ep.upstream) compiled.upstream = ep.upstream;
+    if (ep.dryRun) {
+      const target = ep.upstream ?? firstFixedTarget(policy);
+      if (target === undefined) {
+        ep.file.sink.error(
+          at(ep, ['metadata', 'annotations', DRY_RUN_ANNOTATION]),
+          `${ep.kind} ${ep.name}: a dry-run endpoint lets refused connections through, so it needs a fixed place to send them: an upstream, or a forward-internal with a URL fixed at load`,
+        );
+        continue;
+      }
+      compiled.dryRunTarget = target;
+    }
     compiledEndpoints.push(compiled);
   }
 
@@ -262,138 +215,18 @@ export function loadPolicyFiles(
   };
 }
 
+/** The first forward-internal target of on_tcp_connect that is fixed at load. */
+function firstFixedTarget(policy: CompiledTrafficPolicy | undefined): ForwardTarget | undefined {
+  for (const rule of policy?.onTcpConnect ?? []) {
+    for (const action of rule.actions) if (action.fixedTarget !== undefined) return action.fixedTarget;
+  }
+  return undefined;
+}
+
 function summarize(policy: CompiledTrafficPolicy | undefined): RuleSummary[] {
   return (policy?.onTcpConnect ?? []).map((rule) => ({
     ...rule.ref,
     expressions: rule.expressions.map((e) => e.source),
     actions: rule.actions.map((a) => a.kind),
   }));
-}
-
-function readDocument(loc: Located, endpoints: EndpointDef[], policies: PolicyDef[]): void {
-  const { doc, file } = loc;
-  const value = doc.value;
-  if (!isObject(value)) {
-    file.sink.error(
-      doc.start,
-      'expected a mapping: an AgentEndpoint, CloudEndpoint, NgrokTrafficPolicy or a bare traffic policy',
-    );
-    return;
-  }
-  if (
-    !('kind' in value) &&
-    !('apiVersion' in value) &&
-    Object.keys(value).some((k) => PHASE_KEYS.includes(k))
-  ) {
-    file.policies++;
-    policies.push({
-      ...loc,
-      kind: 'TrafficPolicy',
-      name: `${file.path}#${doc.index + 1}`,
-      namespace: '',
-      value,
-      base: [],
-    });
-    return;
-  }
-  if (typeof value.kind === 'string' && !KINDS.includes(value.kind)) {
-    file.sink.error(
-      at(loc, ['kind']),
-      `unknown kind '${value.kind}' (supported: ${KINDS.join(', ')}, or a bare traffic policy)`,
-    );
-    return;
-  }
-  if (value.apiVersion !== API_VERSION && typeof value.kind === 'string') {
-    file.sink.error(
-      at(loc, ['apiVersion'], value.apiVersion === undefined),
-      `apiVersion must be ${API_VERSION}`,
-    );
-    return;
-  }
-  const env = envelope.safeParse(value);
-  if (!env.success) {
-    reportIssues(loc, [], env.error.issues, '');
-    return;
-  }
-  const { kind, metadata, spec } = env.data;
-  const namespace = metadata.namespace ?? 'default';
-  if (kind === 'NgrokTrafficPolicy') {
-    const parsed = ngrokTrafficPolicySpec.safeParse(spec);
-    if (!parsed.success) {
-      reportIssues(loc, ['spec'], parsed.error.issues, 'spec');
-      return;
-    }
-    file.policies++;
-    policies.push({
-      ...loc,
-      kind,
-      name: metadata.name,
-      namespace,
-      value: parsed.data.policy,
-      base: ['spec', 'policy'],
-    });
-    return;
-  }
-  const schema = kind === 'AgentEndpoint' ? agentEndpointSpec : cloudEndpointSpec;
-  const parsed = schema.safeParse(spec);
-  if (!parsed.success) {
-    reportIssues(loc, ['spec'], parsed.error.issues, 'spec');
-    return;
-  }
-  const data = parsed.data as {
-    url: string;
-    bindings?: string[];
-    upstream?: { url: string; proxyProtocolVersion?: '1' | '2' | 1 | 2 };
-    trafficPolicy?: { inline?: unknown; policy?: unknown; targetRef?: { name: string } };
-    trafficPolicyName?: string;
-  };
-  const url = parseEndpointUrl(data.url, data.bindings);
-  if (!url.ok) {
-    file.sink.error(at(loc, ['spec', 'url']), `spec.url: ${url.message}`);
-    return;
-  }
-  const def: EndpointDef = {
-    ...loc,
-    kind: kind as EndpointDef['kind'],
-    name: metadata.name,
-    namespace,
-    ...url.value,
-  };
-  if (data.upstream) {
-    const version =
-      data.upstream.proxyProtocolVersion === undefined
-        ? undefined
-        : (Number(data.upstream.proxyProtocolVersion) as 1 | 2);
-    const upstream = parseUpstreamUrl(data.upstream.url, version);
-    if (!upstream.ok) {
-      file.sink.error(at(loc, ['spec', 'upstream', 'url']), `spec.upstream.url: ${upstream.message}`);
-      return;
-    }
-    def.upstream = upstream.value;
-  }
-  const tp = data.trafficPolicy;
-  const forms = tp ? (['inline', 'policy', 'targetRef'] as const).filter((k) => tp[k] !== undefined) : [];
-  if (forms.length > 1) {
-    file.sink.error(
-      at(loc, ['spec', 'trafficPolicy']),
-      `spec.trafficPolicy: give one of inline, policy or targetRef, not ${forms.join(' and ')}`,
-    );
-    return;
-  }
-  if (kind === 'AgentEndpoint' && forms[0] === 'policy') {
-    file.sink.error(
-      at(loc, ['spec', 'trafficPolicy', 'policy'], true),
-      "spec.trafficPolicy.policy: AgentEndpoint takes 'inline' or 'targetRef'",
-    );
-    return;
-  }
-  if (tp?.targetRef)
-    def.policy = { ref: tp.targetRef.name, base: ['spec', 'trafficPolicy', 'targetRef', 'name'] };
-  else if (forms[0] === 'inline' || forms[0] === 'policy') {
-    def.policy = { inline: tp?.[forms[0]], base: ['spec', 'trafficPolicy', forms[0]] };
-  } else if (data.trafficPolicyName) {
-    def.policy = { ref: data.trafficPolicyName, base: ['spec', 'trafficPolicyName'] };
-  }
-  file.endpoints++;
-  endpoints.push(def);
 }

@@ -1,5 +1,6 @@
-// zod schemas for the Kubernetes envelopes and action configs. Rule structure is checked by
-// hand in policy.ts, where messages can say "on_tcp_connect rule 2, action 1 (deny)".
+// zod schemas for the Kubernetes envelopes. Rule structure is checked by hand in policy.ts, where
+// messages can say "on_tcp_connect rule 2, action 1 (deny)"; each action's config schema is in
+// its own module (../actions/).
 import { z } from 'zod';
 
 export const API_VERSION = 'ngrok.k8s.ngrok.com/v1alpha1';
@@ -7,6 +8,8 @@ export const API_VERSION = 'ngrok.k8s.ngrok.com/v1alpha1';
 const metadata = z.looseObject({
   name: z.string().min(1),
   namespace: z.string().min(1).optional(),
+  // Kubernetes annotation values are strings; Podgate reads podgate.io/dry-run.
+  annotations: z.record(z.string(), z.string()).optional(),
 });
 
 const trafficPolicyRef = z.strictObject({
@@ -50,28 +53,6 @@ export const envelope = z.strictObject({
   spec: z.unknown(),
   status: z.unknown().optional(),
 });
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
-export const actionConfigs = {
-  deny: z.strictObject({}),
-  denyHttp: z.strictObject({ status_code: z.number().int().min(100).max(599).optional() }),
-  'close-connection': z.strictObject({}),
-  'forward-internal': z.strictObject({
-    url: z.string().min(1),
-    on_error: z.enum(['halt', 'continue']).optional(),
-    // Obsolete in ngrok's docs; accepted and ignored.
-    binding: z.unknown().optional(),
-  }),
-  log: z.strictObject({ metadata: z.record(z.string(), scalar).optional() }),
-  'restrict-ips': z.strictObject({
-    enforce: z.boolean().optional(),
-    allow: z.array(z.string()).optional(),
-    deny: z.array(z.string()).optional(),
-    ip_policies: z.array(z.string()).optional(),
-  }),
-  'set-vars': z.strictObject({ vars: z.array(z.record(z.string(), scalar)) }),
-} as const;
 
 export type ZodIssue = z.core.$ZodIssue;
 

@@ -1,0 +1,241 @@
+// One accepted connection, in the order the product promises:
+// 1. who the client is: the socket's peer, or (only for a trusted peer) its PROXY header;
+// 2. one identity lookup with a deadline: the snapshot for the connection's whole life;
+// 3. the endpoint's on_tcp_connect rules;
+// 4. close (nothing reaches the upstream, not one byte) or forward.
+// It never throws: every path ends in one ConnectionRecord for the log line and metrics.
+import type { Socket } from 'node:net';
+import { type LookupResult, normalizeIp, podVarsFromLookup } from '@podgate/identity';
+import type { CompiledEndpoint, Decision, ForwardTarget } from '@podgate/policy';
+import { encodeProxyHeader, type ProxyHeader, readProxyHeader } from '@podgate/proxy-protocol';
+import { type SpliceEnd, splice } from './splice.js';
+import { connectUpstream, type UpstreamFailure, type UpstreamResult } from './upstream.js';
+
+/** How a connection ended, as logs and metrics name it. */
+export type ConnectionEnd =
+  | SpliceEnd
+  | 'denied' // the policy closed it
+  | 'proxy_header_refused' // a trusted peer sent no valid PROXY header in time
+  | 'client_gone' // the client left before the decision was carried out
+  | UpstreamFailure;
+
+export interface ClientAddress {
+  ip: string;
+  port: number;
+  /** Where the address came from: the TCP peer, or a trusted peer's PROXY header. */
+  from: 'socket' | 'proxy_v1' | 'proxy_v2';
+}
+
+export interface ConnectionRecord {
+  endpoint: string;
+  /** `host:port` of the listener. */
+  listener: string;
+  client: ClientAddress;
+  /** The TCP peer, when the client address came from a PROXY header. */
+  peer?: { ip: string; port: number };
+  lookup?: LookupResult;
+  lookupMs?: number;
+  decision?: Decision;
+  /** The endpoint is in dry-run and its policy refused: `decision` is what it would have done. */
+  dryRun?: boolean;
+  upstream?: string;
+  bytesFromClient: number;
+  bytesFromUpstream: number;
+  durationMs: number;
+  end: ConnectionEnd;
+  error?: { code: string; message: string };
+}
+
+export interface ConnectionContext {
+  /** The endpoint as configured when the connection was accepted (a reload does not touch it). */
+  endpoint: CompiledEndpoint;
+  listener: string;
+}
+
+export interface ConnectionDeps {
+  /** Never rejects (the store answers store_unavailable past its deadline). */
+  lookup(ip: string): Promise<LookupResult>;
+  /** Peers whose PROXY header names the client; null when none are trusted. */
+  trusted: { contains(ip: string): boolean } | null;
+  proxyHeaderTimeoutMs: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Called once the connection is over, with everything the log line says. */
+  onEnd(record: ConnectionRecord): void;
+  /** Called with the splice's abort, so a drain past its deadline can end the connection. */
+  track(abort: () => void): () => void;
+}
+
+export async function handleConnection(
+  socket: Socket,
+  context: ConnectionContext,
+  deps: ConnectionDeps,
+): Promise<void> {
+  const started = deps.now();
+  const startedAt = new Date();
+  // Until the splice takes over: an error (a reset during the lookup) must not crash us.
+  let clientGone = false;
+  const onEarlyError = () => {
+    clientGone = true;
+  };
+  socket.on('error', onEarlyError);
+  socket.once('close', onEarlyError);
+  const peerIp = normalizeIp(socket.remoteAddress ?? '0.0.0.0');
+  const peerPort = socket.remotePort ?? 0;
+  const record: ConnectionRecord = {
+    endpoint: context.endpoint.url.href,
+    listener: context.listener,
+    client: { ip: peerIp, port: peerPort, from: 'socket' },
+    bytesFromClient: 0,
+    bytesFromUpstream: 0,
+    durationMs: 0,
+    end: 'denied',
+  };
+  const finish = (end: ConnectionEnd, error?: { code: string; message: string }) => {
+    record.end = end;
+    if (error !== undefined) record.error = error;
+    record.durationMs = deps.now() - started;
+    socket.removeListener('error', onEarlyError);
+    socket.removeListener('close', onEarlyError);
+    deps.onEnd(record);
+  };
+  const refuse = (end: ConnectionEnd, error?: { code: string; message: string }) => {
+    // The socket may hold unread client bytes: destroy sends them nowhere.
+    socket.destroy();
+    finish(end, error);
+  };
+
+  // 1. Who the client is.
+  let head: Buffer | undefined;
+  let serverIp = normalizeIp(socket.localAddress ?? '0.0.0.0');
+  let serverPort = socket.localPort ?? 0;
+  if (deps.trusted?.contains(peerIp)) {
+    const read = await readProxyHeader(socket, { deadlineMs: deps.proxyHeaderTimeoutMs });
+    if (read.status === 'refused') {
+      refuse('proxy_header_refused', { code: `proxy_header_${read.code}`, message: read.message });
+      return;
+    }
+    const client = clientFromHeader(read.header);
+    if (client === null) {
+      refuse('proxy_header_refused', {
+        code: 'proxy_header_unusable',
+        message: 'the PROXY header names an AF_UNIX client, which has no IP to identify',
+      });
+      return;
+    }
+    if (client !== 'socket') {
+      record.peer = { ip: peerIp, port: peerPort };
+      record.client = client;
+      if (read.header.addresses?.family !== 'unix' && read.header.addresses !== null) {
+        serverIp = normalizeIp(read.header.addresses.destination.address);
+        serverPort = read.header.addresses.destination.port;
+      }
+    }
+    head = read.payload.length > 0 ? read.payload : undefined;
+  }
+
+  // 2. One lookup: the identity snapshot for the connection's life.
+  const lookupStarted = deps.now();
+  const lookup = await deps.lookup(record.client.ip);
+  record.lookupMs = deps.now() - lookupStarted;
+  record.lookup = lookup;
+
+  // 3. The rules.
+  const decision = context.endpoint.evaluateTcpConnect({
+    conn: {
+      clientIp: record.client.ip,
+      clientPort: record.client.port,
+      serverIp,
+      serverPort,
+      startedAt,
+    },
+    pod: podVarsFromLookup(lookup),
+  });
+  record.decision = decision;
+  // A dry-run endpoint lets a refused connection through, to where the policy would send
+  // allowed ones; the record keeps the verdict it would have given.
+  let target = decision.allowed ? decision.target : undefined;
+  if (!decision.allowed && context.endpoint.dryRun) {
+    record.dryRun = true;
+    target = context.endpoint.dryRunTarget;
+  }
+  if (target === undefined) {
+    refuse('denied');
+    return;
+  }
+
+  // 4. Forward. A failed connect to a forward-internal with on_error: continue goes on with
+  // the later rules (Decision.resume), which may forward elsewhere or refuse.
+  let current = decision;
+  let upstream: UpstreamResult;
+  for (;;) {
+    if (clientGone || socket.destroyed) {
+      refuse('client_gone');
+      return;
+    }
+    record.upstream = `${target.host}:${target.port}`;
+    upstream = await connectUpstream({
+      host: target.host,
+      port: target.port,
+      timeoutMs: deps.connectTimeoutMs,
+      now: deps.now,
+      ...headerFor(target, record.client, serverIp, serverPort),
+    });
+    if (upstream.ok) break;
+    const resume = current.allowed ? current.resume : undefined;
+    if (resume === undefined) {
+      refuse(upstream.code, { code: upstream.code, message: upstream.message });
+      return;
+    }
+    current = resume({ code: upstream.code, message: upstream.message });
+    record.decision = current;
+    if (!current.allowed || current.target === undefined) {
+      refuse('denied', { code: upstream.code, message: upstream.message });
+      return;
+    }
+    target = current.target;
+  }
+  if (clientGone || socket.destroyed) {
+    upstream.socket.destroy();
+    refuse('client_gone');
+    return;
+  }
+  socket.removeListener('error', onEarlyError);
+  socket.removeListener('close', onEarlyError);
+  const piped = splice(socket, upstream.socket, {
+    idleTimeoutMs: deps.idleTimeoutMs,
+    ...(head !== undefined ? { head } : {}),
+  });
+  const untrack = deps.track(piped.abort);
+  const result = await piped.done;
+  untrack();
+  record.bytesFromClient = result.bytesFromClient;
+  record.bytesFromUpstream = result.bytesFromUpstream;
+  finish(result.end, result.error !== undefined ? { code: result.end, message: result.error } : undefined);
+}
+
+/** The client a trusted peer's header names: an address, 'socket' (use the peer's), or null. */
+function clientFromHeader(header: ProxyHeader): ClientAddress | 'socket' | null {
+  const client = header.client;
+  if (client.use === 'socket') return 'socket';
+  if (client.use === 'none') return null;
+  return { ip: client.address, port: client.port, from: header.version === 1 ? 'proxy_v1' : 'proxy_v2' };
+}
+
+/** The PROXY header the upstream asked for, naming the original client. */
+function headerFor(
+  target: ForwardTarget,
+  client: ClientAddress,
+  serverIp: string,
+  serverPort: number,
+): { header?: Buffer } {
+  if (target.proxyProtocolVersion === undefined) return {};
+  return {
+    header: encodeProxyHeader(target.proxyProtocolVersion, {
+      source: { address: client.ip, port: client.port },
+      destination: { address: serverIp, port: serverPort },
+    }),
+  };
+}

@@ -1,0 +1,130 @@
+// The proxy's listeners: one net.Server per endpoint it serves, each handing accepted sockets to
+// the connection flow with the endpoint as it was configured at accept time. A reload swaps the
+// endpoint a listener serves without closing it; endpoints added or removed open or close
+// listeners; open connections keep the endpoint (and decision) they started with.
+import net from 'node:net';
+import type { CompiledEndpoint } from '@podgate/policy';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** One endpoint to serve, where. */
+export interface ListenerPlan {
+  /** The endpoint's URL key (`scheme://host:port`): what identifies a listener across reloads. */
+  key: string;
+  endpoint: CompiledEndpoint;
+  address: ListenAddress;
+}
+
+export interface BoundListener {
+  key: string;
+  endpoint: string;
+  /** The address actually bound (port 0 resolved). */
+  host: string;
+  port: number;
+}
+
+export type AcceptFn = (socket: net.Socket, endpoint: CompiledEndpoint, listener: string) => void;
+
+interface Entry {
+  plan: ListenerPlan;
+  server: net.Server;
+  label: string;
+}
+
+export class ListenerSet {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly accept: AcceptFn) {}
+
+  bound(): BoundListener[] {
+    return [...this.entries.values()].map(({ plan, server }) => {
+      const address = server.address() as net.AddressInfo;
+      return { key: plan.key, endpoint: plan.endpoint.url.href, host: address.address, port: address.port };
+    });
+  }
+
+  /**
+   * Makes the set serve exactly `plans`: keeps listeners whose key and address are unchanged
+   * (swapping their endpoint), opens new ones, closes the others. Opening is all-or-nothing:
+   * when one new address cannot be bound, the ones opened by this call are closed again and
+   * the previous set keeps serving.
+   */
+  async apply(plans: readonly ListenerPlan[]): Promise<void> {
+    const wanted = new Map(plans.map((p) => [p.key, p]));
+    const opened: Entry[] = [];
+    try {
+      for (const plan of plans) {
+        const current = this.entries.get(plan.key);
+        if (current !== undefined && sameAddress(current.plan.address, plan.address)) continue;
+        opened.push(await this.open(plan));
+      }
+    } catch (err) {
+      await Promise.all(opened.map((e) => closeServer(e.server)));
+      throw err;
+    }
+    const closing: Promise<void>[] = [];
+    for (const [key, entry] of this.entries) {
+      const plan = wanted.get(key);
+      const replaced = opened.some((e) => e.plan.key === key);
+      if (plan === undefined || replaced) {
+        this.entries.delete(key);
+        closing.push(closeServer(entry.server));
+      } else {
+        entry.plan = plan;
+      }
+    }
+    for (const entry of opened) this.entries.set(entry.plan.key, entry);
+    await Promise.all(closing);
+  }
+
+  /** Stops accepting on every listener (open connections are the caller's to drain). */
+  async close(): Promise<void> {
+    const servers = [...this.entries.values()].map((e) => e.server);
+    this.entries.clear();
+    await Promise.all(servers.map(closeServer));
+  }
+
+  private open(plan: ListenerPlan): Promise<Entry> {
+    // allowHalfOpen: a client's FIN must not end our write side (splice.ts); no Nagle delay.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    const entry: Entry = { plan, server, label: '' };
+    server.on('connection', (socket) => this.accept(socket, entry.plan.endpoint, entry.label));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => {
+        reject(
+          new Error(
+            `cannot listen on ${formatAddress(plan.address)} for ${plan.endpoint.url.href}: ${err.message}`,
+            { cause: err },
+          ),
+        );
+      };
+      server.once('error', onError);
+      server.listen({ host: plan.address.host, port: plan.address.port }, () => {
+        server.removeListener('error', onError);
+        const address = server.address() as net.AddressInfo;
+        entry.label = formatAddress({ host: address.address, port: address.port });
+        resolve(entry);
+      });
+    });
+  }
+}
+
+function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
+  return a.host === b.host && a.port === b.port && b.port !== 0;
+}
+
+export function formatAddress(a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/**
+ * Stops accepting. Not awaiting 'close': it comes only once every connection the server
+ * accepted has ended, and those are drained by the proxy, not here.
+ */
+function closeServer(server: net.Server): Promise<void> {
+  server.close();
+  return Promise.resolve();
+}

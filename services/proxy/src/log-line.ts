@@ -1,0 +1,52 @@
+// The one JSON log line per connection, written when it ends: who the client was and where that
+// came from, the identity snapshot, the decision and its reason (the same JSON form as
+// `podgate eval` prints and the decision service answers), bytes each way, how it ended.
+import { podVarsFromLookup } from '@podgate/identity';
+import { type DecisionJson, decisionJson } from '@podgate/policy';
+import type { ConnectionRecord } from './connection.js';
+
+export interface ConnectionLogLine {
+  endpoint: string;
+  listener: string;
+  client: { ip: string; port: number; from: ConnectionRecord['client']['from'] };
+  peer?: { ip: string; port: number };
+  /** Absent when the connection ended before its decision (a refused PROXY header). */
+  decision?: DecisionJson;
+  dry_run?: true;
+  upstream?: string;
+  lookup_ms?: number;
+  bytes_from_client: number;
+  bytes_from_upstream: number;
+  duration_ms: number;
+  end: ConnectionRecord['end'];
+  error?: { code: string; message: string };
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export function connectionLogLine(record: ConnectionRecord): ConnectionLogLine {
+  const line: ConnectionLogLine = {
+    endpoint: record.endpoint,
+    listener: record.listener,
+    client: record.client,
+    bytes_from_client: record.bytesFromClient,
+    bytes_from_upstream: record.bytesFromUpstream,
+    duration_ms: round(record.durationMs),
+    end: record.end,
+  };
+  if (record.peer !== undefined) line.peer = record.peer;
+  if (record.decision !== undefined && record.lookup !== undefined) {
+    line.decision = decisionJson({
+      endpoint: record.endpoint,
+      clientIp: record.client.ip,
+      decision: record.decision,
+      pod: podVarsFromLookup(record.lookup),
+      lookup: record.lookup,
+    });
+  }
+  if (record.dryRun === true) line.dry_run = true;
+  if (record.upstream !== undefined) line.upstream = record.upstream;
+  if (record.lookupMs !== undefined) line.lookup_ms = round(record.lookupMs);
+  if (record.error !== undefined) line.error = record.error;
+  return line;
+}

@@ -1,0 +1,103 @@
+// The proxy as a running thing: listeners, the connections they accept (counted, capped,
+// tracked for drain), a configuration that reload swaps for new connections only, and stop:
+// stop accepting, let open connections finish up to the drain deadline, then end the rest.
+import type net from 'node:net';
+import type { LookupResult } from '@podgate/identity';
+import type { CompiledEndpoint } from '@podgate/policy';
+import { type ConnectionRecord, handleConnection } from './connection.js';
+import { type BoundListener, type ListenerPlan, ListenerSet } from './listeners.js';
+
+export interface ProxyOptions {
+  /** Peers whose PROXY header names the client; null: none. */
+  trusted: { contains(ip: string): boolean } | null;
+  maxConnections: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  proxyHeaderTimeoutMs: number;
+}
+
+export interface ProxyDeps {
+  /** Never rejects. */
+  lookup(ip: string): Promise<LookupResult>;
+  /** Every connection, once over (log line and metrics). */
+  onConnection(record: ConnectionRecord): void;
+  /** A connection closed at once because `maxConnections` were open. */
+  onOverLimit(socket: net.Socket): void;
+  now(): number;
+}
+
+export interface ProxyHandle {
+  listeners(): BoundListener[];
+  /** Connections open now. */
+  open(): number;
+  /** Serve `plans` from now on; open connections keep their endpoint and decision. */
+  apply(plans: readonly ListenerPlan[]): Promise<void>;
+  /**
+   * Stops accepting, waits up to `drainTimeoutMs` for open connections to end, then ends the
+   * rest. Resolves with how many had to be ended.
+   */
+  stop(drainTimeoutMs: number): Promise<{ aborted: number }>;
+}
+
+export async function startProxy(
+  plans: readonly ListenerPlan[],
+  options: ProxyOptions,
+  deps: ProxyDeps,
+): Promise<ProxyHandle> {
+  const open = new Set<net.Socket>();
+  const aborts = new Set<() => void>();
+  let idle: (() => void) | undefined;
+  const connectionDeps = {
+    lookup: deps.lookup,
+    trusted: options.trusted,
+    proxyHeaderTimeoutMs: options.proxyHeaderTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    now: deps.now,
+    onEnd: deps.onConnection,
+    track(abort: () => void) {
+      aborts.add(abort);
+      return () => aborts.delete(abort);
+    },
+  };
+  const accept = (socket: net.Socket, endpoint: CompiledEndpoint, listener: string) => {
+    if (open.size >= options.maxConnections) {
+      // Refused politely: closed before a byte is read or a lookup made.
+      socket.on('error', () => {});
+      socket.destroy();
+      deps.onOverLimit(socket);
+      return;
+    }
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      if (open.size === 0) idle?.();
+    });
+    void handleConnection(socket, { endpoint, listener }, connectionDeps);
+  };
+  const listeners = new ListenerSet(accept);
+  await listeners.apply(plans);
+
+  return {
+    listeners: () => listeners.bound(),
+    open: () => open.size,
+    apply: (next) => listeners.apply(next),
+    async stop(drainTimeoutMs) {
+      await listeners.close();
+      if (open.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, drainTimeoutMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      const aborted = open.size;
+      for (const abort of aborts) abort();
+      // Connections still deciding (a lookup, an upstream connect) have no splice to abort.
+      for (const socket of open) socket.destroy();
+      return { aborted };
+    },
+  };
+}
