@@ -62,13 +62,18 @@ function importsOf(file: string): Import[] {
   }));
 }
 
-/** Test code: test files, test/ and bench/, and the test-support package. */
+/**
+ * Test code: test files, test/ and bench/, a package's own test/ folder, the test-support
+ * package, and the shared suites and fixtures some packages keep beside their tests
+ * (`*.contract.ts`, `*.races.ts`, `*.strays.ts`, `test-support.ts`, `src/test-support/`).
+ */
 function isTestCode(file: string): boolean {
   return (
-    /\.test\.ts$/.test(file) ||
+    /\.(test|contract|races|strays)\.ts$/.test(file) ||
+    /(^|\/)test-support(\.ts$|\/)/.test(file) ||
+    /^(packages|services)\/[^/]+\/test\//.test(file) ||
     file.startsWith('test/') ||
-    file.startsWith('bench/') ||
-    file.startsWith('packages/test-support/')
+    file.startsWith('bench/')
   );
 }
 
@@ -76,7 +81,7 @@ const all = units();
 const byName = new Map(all.filter((u) => u.name).map((u) => [u.name!, u]));
 const unitOf = (file: string) => all.find((u) => file.startsWith(`${u.dir}/`))!;
 const everything: Import[] = all.flatMap((u) =>
-  ['src', 'bin', ''].flatMap((sub) => {
+  ['src', 'bin', 'test', ''].flatMap((sub) => {
     if (u.dir === 'test' || u.dir === 'bench') return sub === '' ? tsFiles(u.dir).flatMap(importsOf) : [];
     try {
       return sub === '' ? [] : tsFiles(`${u.dir}/${sub}`).flatMap(importsOf);
@@ -144,16 +149,19 @@ describe('the layers (docs/ARCHITECTURE.md)', () => {
     expect(violations('packages/runtime', ['@podgate/errors', '@podgate/policy'], () => false)).toEqual([]);
   });
 
+  it('@podgate/proxy-protocol imports no other package and no service plumbing', () => {
+    const plumbing = (s: string) => SERVICE_PLUMBING.includes(s) || s === 'ioredis';
+    expect(violations('packages/proxy-protocol', [], plumbing)).toEqual([]);
+  });
+
   it('services import the shared packages, never the CLI, test support or another service', () => {
+    const shared = all
+      .filter(
+        (u) => u.dir.startsWith('packages/') && !['@podgate/cli', '@podgate/test-support'].includes(u.name!),
+      )
+      .map((u) => u.name!);
     for (const service of all.filter((u) => u.dir.startsWith('services/'))) {
-      const allowed = [
-        '@podgate/errors',
-        '@podgate/policy',
-        '@podgate/identity',
-        '@podgate/runtime',
-        '@podgate/proxy-protocol',
-        service.name!,
-      ];
+      const allowed = [...shared, service.name!];
       expect(
         violations(service.dir, allowed, () => false),
         service.dir,
@@ -172,24 +180,26 @@ describe('test code stays in tests', () => {
     const testish = sources.filter((i) => {
       if (workspacePackage(i.specifier) === '@podgate/test-support') return true;
       if (!i.specifier.startsWith('.')) return false;
-      const target = relative(root, resolve(root, dirname(i.file), i.specifier));
-      return target.startsWith(`test${sep}`) || /\.test\.[jt]s$/.test(target);
+      const target = relative(root, resolve(root, dirname(i.file), i.specifier))
+        .split(sep)
+        .join('/');
+      return isTestCode(target.replace(/\.js$/, '.ts'));
     });
     expect(shown(testish)).toEqual([]);
   });
 
-  it('services hold no test helpers: every file of services/*/src is a test or is imported by the service', () => {
-    const serviceFiles = all
+  it('services hold no test helpers: in services/*/src only test files use vitest or test support', () => {
+    const helpers = everything.filter(
+      (i) =>
+        /^services\/[^/]+\/src\//.test(i.file) &&
+        !i.file.endsWith('.test.ts') &&
+        (i.specifier === 'vitest' || workspacePackage(i.specifier) === '@podgate/test-support'),
+    );
+    const named = all
       .filter((u) => u.dir.startsWith('services/'))
       .flatMap((u) => tsFiles(`${u.dir}/src`))
-      .filter((f) => !f.endsWith('.test.ts'));
-    const imported = new Set(
-      sources
-        .filter((i) => i.specifier.startsWith('.'))
-        .map((i) => relative(root, resolve(root, dirname(i.file), i.specifier)).replace(/\.js$/, '.ts')),
-    );
-    const orphans = serviceFiles.filter((f) => !f.endsWith('/src/index.ts') && !imported.has(f));
-    expect(orphans).toEqual([]);
+      .filter((f) => /(test-helpers?|harness|fixtures?|test-support)\.ts$/.test(f));
+    expect([...shown(helpers), ...named]).toEqual([]);
   });
 });
 

@@ -1,9 +1,9 @@
 // `podgate eval --redis`: identity written by a store writer (as the watcher does) and read
-// back through the same code path the services use, against a real redis-server.
-
+// back through the same code path the services use, against a real redis-server (and a
+// Redis Cluster, through the same store flags the watcher takes).
 import { main } from '@podgate/cli';
 import { createRedisIdentityStore, derivePodRecord, type IdentityStore } from '@podgate/identity';
-import { captureIo, type RedisServer, startRedis } from '@podgate/test-support';
+import { captureIo, type RedisServer, startRedis, startRedisCluster } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const config = new URL('../examples/podgate.yaml', import.meta.url).pathname;
@@ -83,5 +83,49 @@ describe('podgate eval --redis', () => {
     const other = await evaluate('127.0.0.4', ['east']);
     expect(other.lookup.found).toBe(false);
     expect(other.allowed).toBe(false);
+  });
+});
+
+describe('podgate eval --redis-cluster', () => {
+  it('reads identities from Redis Cluster seeds, as the watcher writes them', async () => {
+    const cluster = await startRedisCluster();
+    try {
+      const writer = await createRedisIdentityStore({ clusterNodes: cluster.nodes });
+      await writer.claim('rc', derivePodRecord(pod('worker-a', 'payments', 'uid-rc-a', '127.0.0.2')));
+      await writer.heartbeat('rc', 60_000);
+      await writer.close();
+      const { io, captured } = captureIo();
+      const seeds = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+      const args = ['eval', '--config', config, '--endpoint', 'tcp://ledger.payments:5432'];
+      const code = await main(
+        [...args, '--client-ip', '127.0.0.2', '--redis-cluster', seeds, '--cluster', 'rc'],
+        io,
+      );
+      expect({ code, stderr: captured.stderr }).toEqual({ code: 0, stderr: '' });
+      const decision = JSON.parse(captured.stdout);
+      expect(decision).toMatchObject({
+        allowed: true,
+        identity: { metadata: { name: 'worker-a' }, cluster: 'rc' },
+      });
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('says which seeds it could not reach, and exits 1', async () => {
+    const { io, captured } = captureIo();
+    const args = [
+      'eval',
+      '--config',
+      config,
+      '--endpoint',
+      'tcp://ledger.payments:5432',
+      '--client-ip',
+      '127.0.0.2',
+    ];
+    expect(await main([...args, '--redis-cluster', '127.0.0.1:1'], io)).toBe(1);
+    expect(captured.stderr).toMatch(
+      /^podgate eval: --redis-cluster 127\.0\.0\.1:1: cannot connect to Redis at 127\.0\.0\.1:1: .*\(seeds: 127\.0\.0\.1:1 connection refused\)/,
+    );
   });
 });

@@ -60,31 +60,31 @@ describe('openStore', () => {
 
   it('a refused connection names the address', async () => {
     const port = await freePort();
-    expect(await failure(openStore({ url: `redis://user:secret@127.0.0.1:${port}` }))).toEqual({
-      code: 'store_unreachable',
-      message: `cannot connect to Redis at 127.0.0.1:${port}: connection refused`,
-    });
+    const refused = await failure(openStore({ url: `redis://user:secret@127.0.0.1:${port}` }));
+    expect(refused.code).toBe('store_unavailable');
+    expect(refused.message).toMatch(
+      new RegExp(`^cannot connect to Redis at 127\\.0\\.0\\.1:${port}: connection refused`),
+    );
+    expect(refused.message).not.toContain('secret');
   });
 
-  it('tells a missing password from a wrong one', async () => {
+  it('says authentication failed, with or without a password, and never shows it', async () => {
     const none = await failure(openStore({ url: `redis://127.0.0.1:${secured.port}` }));
-    expect(none).toEqual({
-      code: 'store_unreachable',
-      message: `cannot connect to Redis at 127.0.0.1:${secured.port}: authentication required (NOAUTH): give user:password@ in the URL`,
-    });
+    expect(none.code).toBe('store_unavailable');
+    expect(none.message).toMatch(/: authentication failed .*NOAUTH/);
     const wrong = await failure(openStore({ url: `redis://:nope@127.0.0.1:${secured.port}` }));
-    expect(wrong.message).toMatch(/authentication failed \(WRONGPASS\): wrong user or password$/);
+    expect(wrong.message).toMatch(/: authentication failed .*WRONGPASS/);
     expect(wrong.message).not.toContain('nope');
   });
 
-  it('a server that accepts and never answers is a timeout; over TLS, it hints at a plain port', async () => {
+  it('a server that accepts and never answers is a timeout; so is rediss:// against a plain server', async () => {
     const silent: Server = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
     try {
       const plain = await failure(openStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 }));
       expect(plain).toEqual({
-        code: 'store_unreachable',
+        code: 'store_unavailable',
         message: `cannot connect to Redis at 127.0.0.1:${port}: timed out after 300 ms`,
       });
       const tls = await failure(
@@ -101,14 +101,17 @@ describe('openStore', () => {
   });
 
   it('Redis Cluster: says what each seed answered', async () => {
+    // ioredis' own error names no seed and no reason; openStore asks the seeds.
     const port = await freePort();
     const refused = await failure(openStore({ clusterNodes: [{ host: '127.0.0.1', port }] }));
-    expect(refused).toEqual({
-      code: 'store_unreachable',
-      message: `cannot connect to Redis Cluster (seeds 127.0.0.1:${port}): 127.0.0.1:${port} connection refused`,
-    });
+    expect(refused.code).toBe('store_unavailable');
+    expect(refused.message).toMatch(
+      new RegExp(
+        `^cannot connect to Redis at 127\\.0\\.0\\.1:${port}: .*\\(seeds: 127\\.0\\.0\\.1:${port} connection refused\\)$`,
+      ),
+    );
     const notCluster = await failure(openStore({ clusterNodes: [{ host: '127.0.0.1', port: redis.port }] }));
-    expect(notCluster.message).toMatch(/cluster support disabled/);
+    expect(notCluster.message).toMatch(/accepts connections/);
   });
 
   it('opens Redis Cluster from its seeds', async () => {

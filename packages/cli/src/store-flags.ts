@@ -20,9 +20,8 @@ export const ANNOTATION_PREFIX_FLAG = {
   'annotation-prefix': { type: 'string', multiple: true },
 } as const;
 
-const STORE_HELP = `Store (default: the embedded in-memory store, visible to this process only):
-  --redis URL                 redis://, rediss:// (TLS), with user:password@; redis+cluster://h1:p1,h2:p2
-                              for Redis Cluster (env REDIS_URL)
+const STORE_HELP = `  --redis URL                 redis://, rediss:// (TLS), with user:password@, or
+                              redis+cluster://h1:p1,h2:p2 (env REDIS_URL)
   --redis-cluster H:P,H:P     Redis Cluster seed nodes (instead of --redis)
   --key-prefix PREFIX         prefix of every key (default podgate:)`;
 
@@ -30,9 +29,13 @@ const STORE_HELP = `Store (default: the embedded in-memory store, visible to thi
 export function storeFlagsHelp(role: 'writer' | 'reader'): string {
   const cluster =
     role === 'writer'
-      ? '  --cluster NAME              the name this cluster has in the store; required (env PODGATE_CLUSTER)'
-      : "  --cluster NAME              a cluster to consult (repeatable; default PODGATE_CLUSTER, else 'default')";
-  return `${STORE_HELP}\n${cluster}`;
+      ? '  --cluster NAME              the name this cluster has in the store; required\n                              (env PODGATE_CLUSTER)'
+      : "  --cluster NAME              a cluster to consult (repeatable; default\n                              PODGATE_CLUSTER, else 'default')";
+  const heading =
+    role === 'writer'
+      ? 'Store (default: the embedded in-memory store, visible to this process only):'
+      : 'Store (where the watchers write identities):';
+  return `${heading}\n${STORE_HELP}\n${cluster}`;
 }
 
 export const ANNOTATION_PREFIX_HELP = `  --annotation-prefix P       annotation prefix surfaced to policies (repeatable;

@@ -15,10 +15,10 @@ describe('the error table', () => {
   });
 
   it('selects codes by area, in table order', () => {
-    expect(codesIn('lookup')).toEqual(['not_found', 'ambiguous', 'store_unavailable', 'stale_cluster']);
+    expect(codesIn('lookup')).toEqual(['not_found', 'ambiguous', 'stale_cluster']);
     expect(codesIn('policy', 'store')).toEqual([
       'invalid_store_options',
-      'store_unreachable',
+      'store_unavailable',
       'fenced',
       'policy_eval_error',
       'forward_internal_error',
@@ -37,7 +37,7 @@ describe('the error table', () => {
 describe('HTTP answers', () => {
   it('take the status from the table, 500 where no API answers the code', () => {
     expect(httpStatus('invalid_request')).toBe(400);
-    expect(httpStatus('store_unreachable')).toBe(503);
+    expect(httpStatus('store_unavailable')).toBe(503);
     expect(httpStatus('fenced')).toBe(500);
     expect(errorBody('unknown_endpoint', 'no endpoint tcp://a.b:1')).toEqual({
       error: { code: 'unknown_endpoint', message: 'no endpoint tcp://a.b:1' },
@@ -48,11 +48,11 @@ describe('HTTP answers', () => {
 describe('PodgateError', () => {
   it('carries its code and cause', () => {
     const cause = new Error('ECONNREFUSED');
-    const error = new PodgateError('store_unreachable', 'cannot connect', { cause });
+    const error = new PodgateError('store_unavailable', 'cannot connect', { cause });
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({
       name: 'PodgateError',
-      code: 'store_unreachable',
+      code: 'store_unavailable',
       message: 'cannot connect',
     });
     expect(error.cause).toBe(cause);

@@ -13,7 +13,7 @@ export type ErrorArea =
   | 'kubernetes' // the watcher's Kubernetes API source
   | 'identity' // pods, records and IP addresses
   | 'store' // opening and writing the identity store
-  | 'lookup' // why a lookup found no identity (every one is ERR_NGROK_28001 to the policy)
+  | 'lookup' // why a lookup found no identity (every one is ERR_NGROK_28001 to the policy; store_unavailable too)
   | 'policy' // a decision that failed closed (`Decision.error.code`)
   | 'http'; // answers of Podgate's HTTP APIs
 
@@ -86,10 +86,10 @@ export const ERROR_CODES = {
     area: 'store',
     meaning: 'A store URL or option that cannot work (the message says which); nothing was contacted.',
   },
-  store_unreachable: {
+  store_unavailable: {
     area: 'store',
     meaning:
-      'The store could not be opened: the message names the address and why (refused, timed out, authentication, TLS, DNS).',
+      'The store cannot be reached: opening it names the address and why (refused, timed out, authentication, TLS); as a lookup reason, the store was unreachable or missed the lookup deadline.',
     status: 503,
   },
   fenced: {
@@ -104,10 +104,6 @@ export const ERROR_CODES = {
   ambiguous: {
     area: 'lookup',
     meaning: 'Two or more live claimants own the IP (IP reuse, or the IP in two consulted clusters).',
-  },
-  store_unavailable: {
-    area: 'lookup',
-    meaning: 'The store could not be reached or missed the lookup deadline.',
   },
   stale_cluster: {
     area: 'lookup',

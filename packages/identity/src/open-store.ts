@@ -3,7 +3,8 @@
 // server, or Redis Cluster for redis+cluster:// and several hosts; seed nodes: Redis
 // Cluster) to an IdentityStore. Options are checked before anything is contacted
 // (`invalid_store_options`, `invalid_cluster_name`); a store that cannot be reached is
-// `store_unreachable`, with the address and why: refused, timed out, authentication, TLS.
+// `store_unavailable`, with the address and why (refused, timed out, authentication, TLS),
+// within one deadline.
 import net from 'node:net';
 import { errorMessage } from '@podgate/errors';
 // Only the package's public exports, on purpose: the stores' internals may change freely
@@ -72,7 +73,6 @@ export async function openStore(options: StoreOptions): Promise<IdentityStore> {
   }
 
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  let lastError: unknown;
   const opening = createRedisIdentityStore({
     ...(options.url !== undefined ? { url: options.url } : {}),
     ...(options.clusterNodes !== undefined ? { clusterNodes: options.clusterNodes } : {}),
@@ -80,45 +80,39 @@ export async function openStore(options: StoreOptions): Promise<IdentityStore> {
     ...(options.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: options.lookupTimeoutMs } : {}),
     ...(options.clusters !== undefined ? { clusters: options.clusters } : {}),
     redisOptions: { connectTimeout: timeoutMs },
-    onError: (err) => {
-      lastError = err;
-      options.onError?.(err);
-    },
+    ...(options.onError !== undefined ? { onError: options.onError } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
+  // A server that accepts connections and never answers would keep ioredis retrying its
+  // ready check well past any connect timeout: opening has one deadline of its own.
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
     const opened = await Promise.race([opening, deadline]);
     if (opened !== 'timeout') return opened;
-    // Still trying: close it if it ever opens; its failure is already reported here.
+    // Still trying: close it if it ever opens; its failure is reported here already.
     opening.then(
       (store) => store.close(),
       () => {},
     );
-    throw unreachable(options, kind, `timed out after ${timeoutMs} ms${isTls(options) ? TLS_HINT : ''}`);
+    const hint = isTls(options) ? ' (no TLS handshake: is the server speaking TLS on that port?)' : '';
+    throw new IdentityError(
+      'store_unavailable',
+      `cannot connect to Redis at ${storeNodes(options).map(hostPort).join(',')}: timed out after ${timeoutMs} ms${hint}`,
+    );
   } catch (error) {
-    // Refusals of the options themselves carry no cause; connection failures do.
-    if (!(error instanceof IdentityError) || error.cause === undefined) throw error;
-    const why =
-      kind === 'redis-cluster'
-        ? await explainCluster(options, lastError)
-        : explain(lastError ?? error.cause, isTls(options));
-    throw unreachable(options, kind, why, error.cause);
+    // Redis Cluster's own error says little ("Failed to refresh slots cache."): ask the seeds.
+    if (kind !== 'redis-cluster' || !(error instanceof IdentityError) || error.code !== 'store_unavailable')
+      throw error;
+    const seeds = storeNodes(options).slice(0, PROBED_SEEDS);
+    const probes = await Promise.all(seeds.map(async (seed) => `${hostPort(seed)} ${await probe(seed)}`));
+    throw new IdentityError('store_unavailable', `${error.message} (seeds: ${probes.join('; ')})`, {
+      cause: error.cause,
+    });
   } finally {
     clearTimeout(timer);
   }
-}
-
-const TLS_HINT = ' (no TLS handshake: is the server speaking TLS on that port?)';
-
-function unreachable(options: StoreOptions, kind: StoreKind, why: string, cause?: unknown): IdentityError {
-  const where =
-    kind === 'redis'
-      ? `Redis at ${hostPort(storeNodes(options)[0]!)}`
-      : `Redis Cluster (seeds ${storeNodes(options).map(hostPort).join(', ')})`;
-  return new IdentityError('store_unreachable', `cannot connect to ${where}: ${why}`, { cause });
 }
 
 function storeNodes(options: StoreOptions): RedisEndpoint[] {
@@ -133,44 +127,7 @@ function hostPort({ host, port }: RedisEndpoint): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-const TLS_CODES =
-  /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
-
-/** The reason a connection failed, in words an operator can act on. */
-function explain(err: unknown, tls: boolean): string {
-  const code = String((err as { code?: unknown } | null)?.code ?? '');
-  const message = errorMessage(err);
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ETIMEDOUT':
-      return `timed out${tls ? TLS_HINT : ''}`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found (DNS)';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return `connection reset${tls ? TLS_HINT : ''}`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'host unreachable';
-  }
-  if (message.startsWith('NOAUTH')) return 'authentication required (NOAUTH): give user:password@ in the URL';
-  if (message.startsWith('WRONGPASS')) return 'authentication failed (WRONGPASS): wrong user or password';
-  if (TLS_CODES.test(code)) return `TLS failed: ${code}: ${message}`;
-  return message;
-}
-
-/** A failed cluster connect says little ("Connection is closed."): ask the seeds themselves. */
-async function explainCluster(options: StoreOptions, lastError: unknown): Promise<string> {
-  const nodeError = (lastError as { lastNodeError?: unknown } | null)?.lastNodeError;
-  const told = nodeError === undefined ? '' : explain(nodeError, isTls(options));
-  if (told !== '' && !/connection is closed/i.test(told)) return told;
-  const seeds = storeNodes(options).slice(0, PROBED_SEEDS);
-  const probes = await Promise.all(seeds.map(async (seed) => `${hostPort(seed)} ${await probe(seed)}`));
-  return probes.join('; ');
-}
-
+/** Whether a seed takes TCP connections at all: refused, timed out, or it does. */
 function probe(seed: RedisEndpoint): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: seed.host, port: seed.port });
@@ -179,7 +136,9 @@ function probe(seed: RedisEndpoint): Promise<string> {
       resolve(why);
     };
     socket.setTimeout(PROBE_TIMEOUT_MS, () => done('timed out'));
-    socket.once('connect', () => done('accepts connections, but the cluster handshake failed'));
-    socket.once('error', (error) => done(explain(error, false)));
+    socket.once('connect', () => done('accepts connections'));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done(error.code === 'ECONNREFUSED' ? 'connection refused' : errorMessage(error)),
+    );
   });
 }

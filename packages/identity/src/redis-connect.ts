@@ -21,6 +21,12 @@ function clusterSeeds(options: RedisIdentityStoreOptions): RedisEndpoint[] | und
   return options.clusterNodes ?? (parsed?.mode === 'cluster' ? parsed.nodes : undefined);
 }
 
+/** Where the store connects, for error messages: `host:port[,host:port...]`. */
+export function storeAddress(options: RedisIdentityStoreOptions): string {
+  const nodes = clusterSeeds(options) ?? parsedUrl(options)?.nodes ?? [];
+  return nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(',');
+}
+
 export function createClient(options: RedisIdentityStoreOptions): Client {
   const parsed = parsedUrl(options);
   const seeds = clusterSeeds(options);
@@ -97,4 +103,35 @@ export function openLookupConnection(
     prepare,
     ...(options.onError !== undefined ? { onError: options.onError } : {}),
   });
+}
+
+/**
+ * The error for a store that could not be opened: which address, and why in words an
+ * operator can act on (ioredis alone says "Connection is closed.").
+ */
+export function connectFailure(options: RedisIdentityStoreOptions, err: unknown): IdentityError {
+  return new IdentityError(
+    'store_unavailable',
+    `cannot connect to Redis at ${storeAddress(options) || '(no address)'}: ${describeCause(err)}`,
+    { cause: err },
+  );
+}
+
+export function describeCause(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'connection refused (is Redis running on that port?)'
+      : code === 'ETIMEDOUT' || /timed? ?out/i.test(message)
+        ? 'timed out'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? 'host name not found'
+          : /WRONGPASS|NOAUTH|invalid password|AUTH/i.test(message)
+            ? 'authentication failed (check the user and password in the URL)'
+            : /SSL|TLS|certificate|EPROTO/i.test(`${code} ${message}`)
+              ? 'TLS handshake failed (rediss:// against a plain server, or an untrusted certificate?)'
+              : '';
+  return why === '' ? message : `${why}: ${message}`;
 }

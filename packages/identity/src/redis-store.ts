@@ -10,7 +10,7 @@ import { assertClusterName } from './cluster-name.js';
 import { IdentityError } from './errors.js';
 import { FreshnessTracker } from './freshness.js';
 import type { LookupResult, PodRecord } from './model.js';
-import { type Client, createClient, openLookupConnection } from './redis-connect.js';
+import { type Client, connectFailure, createClient, openLookupConnection } from './redis-connect.js';
 import { RedisKeys } from './redis-keys.js';
 import { errorText, LOOKUP_PREPARE, RedisReader } from './redis-lookup.js';
 import {
@@ -76,10 +76,7 @@ export async function createRedisIdentityStore(
     }
   } catch (err) {
     client.disconnect();
-    // openStore (open-store.ts) turns the cause into words an operator can act on.
-    throw new IdentityError('store_unreachable', `cannot connect to Redis: ${errorText(lastError ?? err)}`, {
-      cause: lastError ?? err,
-    });
+    throw connectFailure(options, lastError ?? err);
   }
   const store = new RedisIdentityStore(client, prefix, options, reader);
   await store.startFreshness(options.clusters ?? []);

@@ -1,10 +1,6 @@
-// The closed set of `Decision.error.code` values: the `policy` area of the project's error
-// table (@podgate/errors), where each has its meaning and HTTP status.
 import type { ErrorCodeIn } from '@podgate/errors';
 
-export type DecisionErrorCode = ErrorCodeIn<'policy'>;
-
-/** The closed set of `Decision.error.code` values. */
+/** The closed set of `Decision.error.code` values: the `policy` area of the error table (@podgate/errors). */
 export const DECISION_ERROR_CODES = {
   /** A CEL expression, interpolation or regex failed at run time. */
   evalError: 'policy_eval_error',
@@ -12,4 +8,6 @@ export const DECISION_ERROR_CODES = {
   forwardError: 'forward_internal_error',
   /** No rule ended evaluation on an endpoint that must (CloudEndpoint, standalone policy). */
   noMatch: 'policy_no_match',
-} as const satisfies Record<string, DecisionErrorCode>;
+} as const satisfies Record<string, ErrorCodeIn<'policy'>>;
+
+export type DecisionErrorCode = (typeof DECISION_ERROR_CODES)[keyof typeof DECISION_ERROR_CODES];

@@ -42,10 +42,11 @@ Options:
   --server-ip IP       conn.server_ip (default 127.0.0.1)
   --server-port N      conn.server_port (default: the endpoint URL's port)
   --pods-file FILE     identity from pods YAML, as 'kubectl get pods -A -o yaml' prints it
-                       (one cluster: at most one --cluster; --annotation-prefix as the watcher's)
+                       (one cluster: at most one --cluster)
 
-Identity from a Podgate store instead (the services' store flags):
 ${storeFlagsHelp('reader')}
+
+With --pods-file, as the watcher reads one:
 ${ANNOTATION_PREFIX_HELP}
 
 Exit status: 0 whatever the verdict; 1 when it could not decide (bad config, unknown
