@@ -2,8 +2,6 @@
 // (with CRC32C and unique-id TLVs) in front of servers that read the header with
 // readProxyHeader. The parsed source must be the test client's own bound address and port.
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadProxyHeaderResult } from './read.js';
 import {
   findHaproxy,
   freePort,
@@ -11,7 +9,9 @@ import {
   hasIpv6Loopback,
   type RunningHaproxy,
   startHaproxy,
-} from './test-support/haproxy.js';
+} from '@podgate/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadProxyHeaderResult } from './read.js';
 import {
   type Accepted,
   type ReaderServer,

@@ -9,6 +9,13 @@ export {
   podObject,
   startFakeK8sApi,
 } from './fake-k8s/index.js';
+export {
+  findHaproxy,
+  haproxyVersion,
+  hasIpv6Loopback,
+  type RunningHaproxy,
+  startHaproxy,
+} from './haproxy.js';
 export { owner } from './identity.js';
 export { memoryLogger } from './logger.js';
 export { freePort } from './ports.js';

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './ports.js';
 
 /** The haproxy executable on the PATH, or null. */
 export function findHaproxy(): string | null {
@@ -26,23 +27,6 @@ export function findHaproxy(): string | null {
 export function haproxyVersion(bin: string): string {
   const out = spawnSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000 });
   return (out.stdout ?? '').split('\n')[0]?.trim() ?? 'unknown version';
-}
-
-/** A port that was free on `host` a moment ago (the caller retries if it is taken). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        address !== null && typeof address !== 'string'
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Whether this machine can listen on ::1. */
