@@ -112,8 +112,9 @@ export class ListenerSet {
   }
 }
 
+/** The same configured address (port 0 included: the listener already bound keeps serving). */
 function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
-  return a.host === b.host && a.port === b.port && b.port !== 0;
+  return a.host === b.host && a.port === b.port;
 }
 
 export function formatAddress(a: ListenAddress): string {

@@ -148,6 +148,8 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
     },
   });
 
+  // The listener swap of the last applied reload (a reload is served once it is done).
+  let applying: Promise<void> = Promise.resolve();
   const reloader: ConfigReloader<ListenerPlan[]> = createConfigReloader({
     initial: initial.value,
     load: () => loadProxyPlans(config),
@@ -156,7 +158,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
     logger,
     registry,
     onApplied: (plans) => {
-      proxy.apply(plans).then(
+      applying = proxy.apply(plans).then(
         () =>
           logger.info({ listeners: proxy.listeners().length }, 'new connections get the new configuration'),
         (error: unknown) =>
@@ -192,6 +194,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
     readiness,
     reload: async () => {
       const outcome = await reloader.reload('request');
+      await applying;
       return outcome.applied ? { applied: true } : { applied: false, reason: outcome.reason };
     },
     async stop() {
