@@ -1,7 +1,7 @@
 // The benchmark's real peers, each its own process with a config in a temp dir: nginx (the
 // upstream), HAProxy (the reference proxy, TCP mode with a source ACL), the bare Node pipe.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,6 +64,8 @@ export const BIG_FILE_BYTES = 256 * 1024 * 1024;
 /** nginx on one worker: `/` answers 2 bytes, `/big` a 256 MiB file. */
 export function startNginx(core: number, port: number): Promise<Peer> {
   const dir = tempDir('nginx');
+  // nginx's workers run as nobody: they must be able to read the file under it.
+  chmodSync(dir, 0o755);
   // A sparse file: read as zeros, costs no disk.
   writeFileSync(join(dir, 'big'), '');
   truncateSync(join(dir, 'big'), BIG_FILE_BYTES);

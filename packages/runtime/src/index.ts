@@ -9,6 +9,7 @@ export { type HttpServerHandle, listenHttp } from './http/server.js';
 export {
   createLogger,
   type DestinationStream,
+  flushLogger,
   LOG_LEVELS,
   type Logger,
   type LoggerOptions,

@@ -8,6 +8,7 @@ import {
   createLogger,
   type DestinationStream,
   EXIT,
+  flushLogger,
   nextSignal,
   type SignalSource,
   serveUntilStopped,
@@ -100,6 +101,7 @@ export async function runProxyCommand(
   });
   await store.close();
   logger.info('stopped');
+  await flushLogger(logger);
   return code;
 }
 

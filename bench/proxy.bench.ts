@@ -1,0 +1,245 @@
+// The TCP proxy beside its baselines, all in one run on this machine, each proxy process
+// pinned to core 0 (taskset), nginx (the upstream), wrk and the fixed-rate generator on core 1:
+// - new connections per second (wrk, `Connection: close`, 50 connections): a direct connection
+//   to nginx, HAProxy in TCP mode with a source ACL, a bare Node.js `net` pipe, and
+//   `podgate proxy` (identity lookup on real Redis + the seed's fail-closed namespace policy,
+//   one JSON log line per connection), with its default lookup sharing and with
+//   `--lookup-share 0` (every connection its own lookup);
+// - added connect latency at a fixed 1,000 new connections per second (p50, p99), against the
+//   direct connection's;
+// - bulk throughput over one keep-alive connection (a 256 MiB file, wrk -c1);
+// - podgate's resident memory with 1,000 idle open connections.
+// Needs nginx, haproxy, wrk and taskset (`apt-get install nginx haproxy wrk util-linux`).
+// Run: npm run bench proxy [-- --seconds N --rounds N]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRedisIdentityStore } from '@podgate/identity';
+import { freePort, startRedis } from '@podgate/test-support';
+import { fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
+import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+const SECONDS = argValue('--seconds', 5);
+const ROUNDS = argValue('--rounds', 3);
+const PROXY_CORE = 0;
+const LOAD_CORE = 1;
+
+const config = (nginxPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
+kind: AgentEndpoint
+metadata: {name: web-internal, namespace: payments}
+spec:
+  url: http://web.payments.internal
+  upstream: {url: "http://127.0.0.1:${nginxPort}"}
+---
+apiVersion: ngrok.k8s.ngrok.com/v1alpha1
+kind: CloudEndpoint
+metadata: {name: web, namespace: payments}
+spec:
+  url: http://web.payments
+  bindings: [kubernetes]
+  trafficPolicy:
+    policy:
+      on_tcp_connect:
+        - expressions:
+            - conn.k8s.pod.metadata.error_code != ""
+          actions:
+            - type: deny
+        - expressions:
+            - conn.k8s.pod.metadata.namespace != "payments"
+          actions:
+            - type: deny
+        - actions:
+            - type: forward-internal
+              config:
+                url: http://web.payments.internal
+`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const peers: Peer[] = [];
+const redis = await startRedis();
+try {
+  // wrk connects from 127.0.0.1: that is the pod the policy allows.
+  const writer = await createRedisIdentityStore({ url: redis.url });
+  await writer.heartbeat('bench', 3_600_000);
+  await writer.reconcile('bench', [
+    {
+      uid: '00000000-0000-4000-8000-000000000001',
+      name: 'bench-client',
+      namespace: 'payments',
+      annotations: {},
+      errorCode: '',
+      errorMessage: '',
+      ips: ['127.0.0.1'],
+      resourceVersion: '1',
+    },
+  ]);
+  await writer.close();
+
+  const [nginxPort, haproxyPort, pipePort, podgatePort, podgateAlonePort] = await Promise.all(
+    [0, 1, 2, 3, 4].map(() => freePort()),
+  );
+  const dir = tempDir('proxy');
+  const configFile = join(dir, 'podgate.yaml');
+  writeFileSync(configFile, config(nginxPort!));
+  const podgate = (port: number, share: string) =>
+    startPinned(
+      PROXY_CORE,
+      [
+        process.execPath,
+        join(root, 'packages/cli/bin/podgate.js'),
+        'proxy',
+        '--config',
+        configFile,
+        '--bind',
+        `http://web.payments=127.0.0.1:${port}`,
+        '--redis',
+        redis.url,
+        '--cluster',
+        'bench',
+        '--listen',
+        '127.0.0.1:0',
+        '--lookup-share',
+        share,
+        '--max-connections',
+        '50000',
+      ],
+      port,
+    );
+  peers.push(await startNginx(LOAD_CORE, nginxPort!));
+  peers.push(await startHaproxy(PROXY_CORE, haproxyPort!, nginxPort!));
+  peers.push(
+    await startPinned(
+      PROXY_CORE,
+      [process.execPath, join(here, 'proxy/bare-pipe.mjs'), String(pipePort), String(nginxPort)],
+      pipePort!,
+    ),
+  );
+  const podgateShared = await podgate(podgatePort!, '2ms');
+  const podgateAlone = await podgate(podgateAlonePort!, '0');
+  peers.push(podgateShared, podgateAlone);
+
+  const targets = [
+    { name: 'direct to nginx', port: nginxPort! },
+    { name: 'HAProxy 2.6, TCP mode, source ACL', port: haproxyPort! },
+    { name: 'bare Node.js net pipe', port: pipePort! },
+    { name: 'podgate proxy (lookup + policy + log line)', port: podgatePort! },
+    { name: 'podgate proxy, --lookup-share 0', port: podgateAlonePort! },
+  ];
+  const url = (port: number, path = '/') => `http://127.0.0.1:${port}${path}`;
+
+  // Warm-up (JIT, connections), then alternating rounds.
+  for (const t of targets) await wrk(LOAD_CORE, url(t.port), { connections: 50, seconds: 1, close: true });
+  const rates = targets.map(() => [] as number[]);
+  const errors = targets.map(() => 0);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [k, t] of targets.entries()) {
+      const r = await wrk(LOAD_CORE, url(t.port), { connections: 50, seconds: SECONDS, close: true });
+      rates[k]!.push(r.requestsPerSec);
+      errors[k]! += r.errors;
+    }
+  }
+  const rate = rates.map(median);
+
+  // Added connect latency at a fixed 1,000 new connections per second.
+  const latency = async (port: number) => {
+    const samples = await fixedRateLatencies(port, 1000, SECONDS);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  };
+  const direct = await latency(nginxPort!);
+  const viaPodgate = await latency(podgatePort!);
+  const viaPipe = await latency(pipePort!);
+  const viaAlone = await latency(podgateAlonePort!);
+
+  // Bulk: one keep-alive connection downloading 256 MiB over and over.
+  const bulk = async (port: number) =>
+    (await wrk(LOAD_CORE, url(port, '/big'), { connections: 1, seconds: SECONDS, close: false }))
+      .transferBytesPerSec;
+  const bulkRates = { direct: 0, haproxy: 0, pipe: 0, podgate: 0 };
+  bulkRates.direct = await bulk(nginxPort!);
+  bulkRates.haproxy = await bulk(haproxyPort!);
+  bulkRates.pipe = await bulk(pipePort!);
+  bulkRates.podgate = await bulk(podgatePort!);
+
+  // Memory with 1,000 idle connections open through podgate.
+  const rssIdleBefore = await rssBytes(podgateShared.pid);
+  const idle = await idleConnections(podgatePort!, 1000);
+  await new Promise((r) => setTimeout(r, 500));
+  const rssWithIdle = await rssBytes(podgateShared.pid);
+  for (const s of idle) s.destroy();
+
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+  const ms = (n: number) => `${n.toFixed(2)} ms`;
+  const [rDirect, rHaproxy, rPipe, rPodgate, rAlone] = rate as [number, number, number, number, number];
+  const figures = {
+    connections_per_sec: {
+      direct: rDirect,
+      haproxy: rHaproxy,
+      bare_pipe: rPipe,
+      podgate: rPodgate,
+      podgate_no_share: rAlone,
+    },
+    podgate_vs_bare_pipe: rPodgate / rPipe,
+    podgate_vs_haproxy: rPodgate / rHaproxy,
+    podgate_no_share_vs_bare_pipe: rAlone / rPipe,
+    podgate_no_share_vs_haproxy: rAlone / rHaproxy,
+    added_latency_ms_at_1000_per_sec: {
+      p50: viaPodgate.p50 - direct.p50,
+      p99: viaPodgate.p99 - direct.p99,
+      no_share_p50: viaAlone.p50 - direct.p50,
+      no_share_p99: viaAlone.p99 - direct.p99,
+      bare_pipe_p50: viaPipe.p50 - direct.p50,
+      bare_pipe_p99: viaPipe.p99 - direct.p99,
+    },
+    bulk_bytes_per_sec: bulkRates,
+    bulk_podgate_vs_bare_pipe: bulkRates.podgate / bulkRates.pipe,
+    bulk_podgate_vs_haproxy: bulkRates.podgate / bulkRates.haproxy,
+    podgate_rss_bytes: { idle: rssIdleBefore, with_1000_idle_connections: rssWithIdle },
+    wrk_errors: Object.fromEntries(targets.map((t, k) => [t.name, errors[k]])),
+  };
+  const met = (ok: boolean) => (ok ? 'met' : 'missed');
+  const lines = [
+    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk and the latency generator on core ${LOAD_CORE}; Redis unpinned. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s.`,
+    '',
+    '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy |',
+    '|---|---:|---:|---:|',
+    ...targets.map(
+      (t, k) =>
+        `| ${t.name} | ${fmt(rate[k]!)} | ${(rate[k]! / rPipe).toFixed(2)} | ${(rate[k]! / rHaproxy).toFixed(2)} |`,
+    ),
+    '',
+    '| figure | measured | target | |',
+    '|---|---:|---:|:---:|',
+    `| podgate vs bare pipe, connections/s | ${figures.podgate_vs_bare_pipe.toFixed(2)} | >= 0.9 | ${met(figures.podgate_vs_bare_pipe >= 0.9)} |`,
+    `| podgate vs HAProxy, connections/s | ${figures.podgate_vs_haproxy.toFixed(2)} | >= 0.5 | ${met(figures.podgate_vs_haproxy >= 0.5)} |`,
+    `| the same, --lookup-share 0, vs bare pipe | ${figures.podgate_no_share_vs_bare_pipe.toFixed(2)} | | |`,
+    `| the same, --lookup-share 0, vs HAProxy | ${figures.podgate_no_share_vs_haproxy.toFixed(2)} | | |`,
+    `| added connect latency at 1,000/s, p50 | ${ms(figures.added_latency_ms_at_1000_per_sec.p50)} | | |`,
+    `| added connect latency at 1,000/s, p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.p99)} | < 2 ms | ${met(figures.added_latency_ms_at_1000_per_sec.p99 < 2)} |`,
+    `| the same, --lookup-share 0, p50 / p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.no_share_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.no_share_p99)} | | |`,
+    `| bare pipe's added latency, p50 / p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.bare_pipe_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.bare_pipe_p99)} | | |`,
+    `| bulk, one connection: podgate vs bare pipe | ${figures.bulk_podgate_vs_bare_pipe.toFixed(2)} (${mb(bulkRates.podgate)}/s vs ${mb(bulkRates.pipe)}/s) | >= 0.9 | ${met(figures.bulk_podgate_vs_bare_pipe >= 0.9)} |`,
+    `| bulk: podgate vs HAProxy (${mb(bulkRates.haproxy)}/s), direct ${mb(bulkRates.direct)}/s | ${figures.bulk_podgate_vs_haproxy.toFixed(2)} | | |`,
+    `| podgate RSS idle / with 1,000 idle connections | ${mb(rssIdleBefore)} / ${mb(rssWithIdle)} | | |`,
+    '',
+    `Direct latency at 1,000/s: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
+    '',
+  ];
+  const text = lines.join('\n');
+  console.log(text);
+  console.log(JSON.stringify(figures));
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'proxy.md'), text);
+} finally {
+  await Promise.all(peers.map((p) => p.stop()));
+  await redis.stop();
+}
