@@ -3,6 +3,7 @@
 export { BindingError, type BindOverride, DEFAULT_LISTEN_HOST, planListeners } from './bindings.js';
 export { type ProxyConfig, type ProxyConfigInput, parseProxyConfig, proxyConfigSchema } from './config.js';
 export type { ClientAddress, ConnectionEnd, ConnectionRecord } from './connection.js';
+export { createProxyAdminApp } from './http/app.js';
 export type { BoundListener, ListenAddress, ListenerPlan } from './listeners.js';
 export { type ConnectionLogLine, connectionLogLine } from './log-line.js';
 export { type ConnectionOutcome, outcomeOf, ProxyMetrics } from './metrics.js';

@@ -10,7 +10,6 @@ import type { IdentityReader } from '@podgate/identity';
 import { formatDiagnostic, loadPolicyFiles } from '@podgate/policy';
 import {
   type ConfigReloader,
-  createAdminApp,
   createConfigReloader,
   createRegistry,
   formatHostPort,
@@ -25,6 +24,7 @@ import {
 } from '@podgate/runtime';
 import { planListeners } from './bindings.js';
 import type { ProxyConfig } from './config.js';
+import { createProxyAdminApp } from './http/app.js';
 import type { BoundListener, ListenerPlan } from './listeners.js';
 import { connectionLogLine } from './log-line.js';
 import { ProxyMetrics } from './metrics.js';
@@ -173,7 +173,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
   let admin: HttpServerHandle | null = null;
   if (config.listen) {
     try {
-      admin = await listenHttp(createAdminApp({ probe: { readiness }, registry }), config.listen);
+      admin = await listenHttp(createProxyAdminApp({ probe: { readiness }, registry }), config.listen);
     } catch (error) {
       reloader.stop();
       clearInterval(readinessTimer);
