@@ -51,7 +51,7 @@ describe('podgate', () => {
 
   it('says plainly that a planned subcommand is not built', async () => {
     const { io, captured } = captureIo();
-    expect(await main(['proxy'], io)).toBe(2);
+    expect(await main(['decision'], io)).toBe(2);
     expect(captured.stderr).toContain('not built yet');
   });
 });
