@@ -101,4 +101,51 @@ describe('proxy: on_tcp_connect on real connections', () => {
     expect(r.received.length).toBe(0);
     expect(proxy.records[0]).toMatchObject({ end: 'connect_refused', error: { code: 'connect_refused' } });
   });
+
+  it('forward-internal with on_error: continue goes on to the next rule when its upstream refuses', async () => {
+    upstream = await startUpstream();
+    const dead = await startUpstream();
+    const deadPort = dead.port;
+    await dead.close();
+    const text = `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
+kind: AgentEndpoint
+metadata: {name: primary, namespace: payments}
+spec:
+  url: tcp://primary.payments.internal:5432
+  upstream: {url: "tcp://127.0.0.1:${deadPort}"}
+---
+apiVersion: ngrok.k8s.ngrok.com/v1alpha1
+kind: AgentEndpoint
+metadata: {name: standby, namespace: payments}
+spec:
+  url: tcp://standby.payments.internal:5432
+  upstream: {url: "tcp://127.0.0.1:${upstream.port}"}
+---
+apiVersion: ngrok.k8s.ngrok.com/v1alpha1
+kind: CloudEndpoint
+metadata: {name: ledger, namespace: payments}
+spec:
+  url: tcp://ledger.payments:5432
+  bindings: [kubernetes]
+  trafficPolicy:
+    policy:
+      on_tcp_connect:
+        - actions:
+            - type: forward-internal
+              config: {url: "tcp://primary.payments.internal:5432", on_error: continue}
+        - expressions: ['actions.ngrok.forward_internal.error.code == "connect_refused"']
+          actions:
+            - type: forward-internal
+              config: {url: "tcp://standby.payments.internal:5432"}
+        - actions: [{type: deny}]
+`;
+    proxy = await startTestProxy(loadConfig(text), PODS);
+    const r = await exchange(proxy.port(LEDGER), '127.0.0.2', 'to the standby');
+    expect(r.received.toString()).toBe('to the standby');
+    expect(proxy.records[0]).toMatchObject({
+      end: 'closed',
+      upstream: `127.0.0.1:${upstream.port}`,
+      decision: { allowed: true, rule: { index: 1 } },
+    });
+  });
 });
