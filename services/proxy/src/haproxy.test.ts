@@ -3,6 +3,7 @@
 // identity decides. The same clients straight to Podgate are decided by their own address.
 import { findHaproxy, freePort, type RunningHaproxy, startHaproxy } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appEndpoint } from '../test/configs.js';
 import {
   exchange,
   loadConfig,
@@ -14,19 +15,11 @@ import {
 } from '../test/harness.js';
 
 const bin = findHaproxy();
-const config = (upstreamPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: app, namespace: payments}
-spec:
-  url: tcp://app.payments:7000
-  bindings: [kubernetes]
-  upstream: {url: "tcp://127.0.0.1:${upstreamPort}"}
-  trafficPolicy:
-    inline:
-      on_tcp_connect:
-        - expressions: ['conn.k8s.pod.metadata.error_code != "" || conn.k8s.pod.metadata.namespace != "payments"']
-          actions: [{type: deny}]
-`;
+const config = (upstreamPort: number) =>
+  appEndpoint(
+    upstreamPort,
+    `- expressions: ['conn.k8s.pod.metadata.error_code != "" || conn.k8s.pod.metadata.namespace != "payments"']\n  actions: [{type: deny}]`,
+  );
 const PODS = [
   pod('u-worker', '127.0.0.2', 'payments', 'worker-a'),
   pod('u-intruder', '127.0.0.3', 'other', 'intruder'),

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { encodeProxyHeaderV1, encodeProxyHeaderV2 } from '@podgate/proxy-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { appEndpoint } from '../test/configs.js';
 import {
   exchange,
   loadConfig,
@@ -14,19 +15,11 @@ import {
   type Upstream,
 } from '../test/harness.js';
 
-const config = (upstreamPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: app, namespace: payments}
-spec:
-  url: tcp://app.payments:7000
-  bindings: [kubernetes]
-  upstream: {url: "tcp://127.0.0.1:${upstreamPort}"}
-  trafficPolicy:
-    inline:
-      on_tcp_connect:
-        - expressions: ['conn.k8s.pod.metadata.namespace != "payments"']
-          actions: [{type: deny}]
-`;
+const config = (upstreamPort: number) =>
+  appEndpoint(
+    upstreamPort,
+    `- expressions: ['conn.k8s.pod.metadata.namespace != "payments"']\n  actions: [{type: deny}]`,
+  );
 const APP = 'tcp://app.payments:7000';
 const PODS = [
   pod('u-worker', '127.0.0.2', 'payments', 'worker-a'),

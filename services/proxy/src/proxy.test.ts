@@ -1,5 +1,6 @@
 // The proxy end to end on real loopback sockets: clients bind the pod IPs the store knows.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ledgerConfig } from '../test/configs.js';
 import {
   exchange,
   loadConfig,
@@ -10,30 +11,7 @@ import {
   type Upstream,
 } from '../test/harness.js';
 
-const config = (upstreamPort: number, extra = '') => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: ledger-internal, namespace: payments}
-spec:
-  url: tcp://ledger.payments.internal:5432
-  upstream: {url: "tcp://127.0.0.1:${upstreamPort}"}
----
-apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: CloudEndpoint
-metadata: {name: ledger, namespace: payments${extra}}
-spec:
-  url: tcp://ledger.payments:5432
-  bindings: [kubernetes]
-  trafficPolicy:
-    policy:
-      on_tcp_connect:
-        - expressions: ['conn.k8s.pod.metadata.error_code != ""']
-          actions: [{type: deny}]
-        - expressions: ['conn.k8s.pod.metadata.namespace != "payments"']
-          actions: [{type: deny}]
-        - actions:
-            - type: forward-internal
-              config: {url: "tcp://ledger.payments.internal:5432"}
-`;
+const config = (upstreamPort: number, extra = '') => ledgerConfig(upstreamPort, { metadata: extra });
 
 const PODS = [
   pod('u-worker', '127.0.0.2', 'payments', 'worker-a'),

@@ -4,6 +4,7 @@
 import { createRedisIdentityStore, type RedisIdentityStore } from '@podgate/identity';
 import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cloudEndpoint, failOpen, ledgerConfig } from '../test/configs.js';
 import {
   exchange,
   loadConfig,
@@ -14,45 +15,8 @@ import {
   type Upstream,
 } from '../test/harness.js';
 
-const config = (upstreamPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: ledger-internal, namespace: payments}
-spec:
-  url: tcp://ledger.payments.internal:5432
-  upstream: {url: "tcp://127.0.0.1:${upstreamPort}"}
----
-apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: CloudEndpoint
-metadata: {name: ledger, namespace: payments}
-spec:
-  url: tcp://ledger.payments:5432
-  bindings: [kubernetes]
-  trafficPolicy:
-    policy:
-      on_tcp_connect:
-        - expressions: ['conn.k8s.pod.metadata.error_code != ""']
-          actions: [{type: deny}]
-        - expressions: ['conn.k8s.pod.metadata.namespace != "payments"']
-          actions: [{type: deny}]
-        - actions:
-            - type: forward-internal
-              config: {url: "tcp://ledger.payments.internal:5432"}
----
-apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: CloudEndpoint
-metadata: {name: status, namespace: payments}
-spec:
-  url: tcp://status.payments:8080
-  bindings: [kubernetes]
-  trafficPolicy:
-    policy:
-      on_tcp_connect:
-        - expressions: ['conn.k8s.pod.metadata.error_code == "" && conn.k8s.pod.metadata.namespace != "payments"']
-          actions: [{type: deny}]
-        - actions:
-            - type: forward-internal
-              config: {url: "tcp://ledger.payments.internal:5432"}
-`;
+const config = (upstreamPort: number) =>
+  `${ledgerConfig(upstreamPort)}---\n${cloudEndpoint({ name: 'status', url: 'tcp://status.payments:8080', rules: failOpen })}`;
 const FAIL_CLOSED = 'tcp://ledger.payments:5432';
 const FAIL_OPEN = 'tcp://status.payments:8080';
 const LOOKUP_TIMEOUT = 150;

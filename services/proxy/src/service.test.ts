@@ -8,32 +8,12 @@ import { join } from 'node:path';
 import { MemoryIdentityStore } from '@podgate/identity';
 import { memoryLogger } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ledgerConfig } from '../test/configs.js';
 import { exchange, pod, startUpstream, type Upstream } from '../test/harness.js';
 import { type ProxyConfig, parseProxyConfig } from './config.js';
 import { type ProxyService, startProxyService } from './service.js';
 
-const yaml = (upstreamPort: number, namespace: string) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: ledger-internal, namespace: payments}
-spec:
-  url: tcp://ledger.payments.internal:5432
-  upstream: {url: "tcp://127.0.0.1:${upstreamPort}"}
----
-apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: CloudEndpoint
-metadata: {name: ledger, namespace: payments}
-spec:
-  url: tcp://ledger.payments:5432
-  bindings: [kubernetes]
-  trafficPolicy:
-    policy:
-      on_tcp_connect:
-        - expressions: ['conn.k8s.pod.metadata.namespace != "${namespace}"']
-          actions: [{type: deny}]
-        - actions:
-            - type: forward-internal
-              config: {url: "tcp://ledger.payments.internal:5432"}
-`;
+const yaml = (upstreamPort: number, namespace: string) => ledgerConfig(upstreamPort, { namespace });
 const LEDGER = 'tcp://ledger.payments:5432';
 
 /** A client connection that stays open: send, read back, close. */
@@ -121,7 +101,7 @@ describe('proxy service', () => {
       decision: {
         allowed: false,
         action: 'deny',
-        rule: { number: 1 },
+        rule: { number: 2 },
         identity: { metadata: { name: 'front', namespace: 'web' }, cluster: 'c' },
       },
     });

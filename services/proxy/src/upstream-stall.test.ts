@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { appEndpoint } from '../test/configs.js';
 import {
   exchange,
   loadConfig,
@@ -14,14 +15,7 @@ import {
   type Upstream,
 } from '../test/harness.js';
 
-const config = (upstreamPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: app, namespace: payments}
-spec:
-  url: tcp://app.payments:7000
-  bindings: [kubernetes]
-  upstream: {url: "tcp://127.0.0.1:${upstreamPort}"}
-`;
+const config = (upstreamPort: number) => appEndpoint(upstreamPort);
 const APP = 'tcp://app.payments:7000';
 const PODS = [pod('u-worker', '127.0.0.2', 'payments', 'worker-a')];
 
