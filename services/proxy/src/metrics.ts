@@ -32,6 +32,7 @@ export class ProxyMetrics {
   readonly open: Gauge;
   readonly overLimit: Counter;
   private readonly cache = new Map<string, { inc(n?: number): void }>();
+  private readonly lookupChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -106,7 +107,14 @@ export class ProxyMetrics {
       const code = record.error.code;
       this.child('e', () => this.errors.labels(code), code).inc();
     }
-    if (record.lookupMs !== undefined) this.lookupSeconds.labels(endpoint).observe(record.lookupMs / 1000);
+    if (record.lookupMs !== undefined) {
+      let child = this.lookupChildren.get(endpoint);
+      if (child === undefined) {
+        child = this.lookupSeconds.labels(endpoint);
+        this.lookupChildren.set(endpoint, child);
+      }
+      child.observe(record.lookupMs / 1000);
+    }
     if (record.dryRun === true) {
       const verdict = record.decision?.action ?? 'deny';
       this.child('d', () => this.dryRunVerdicts.labels(endpoint, verdict), endpoint, verdict).inc();
