@@ -1,7 +1,7 @@
 // Watcher benchmark: 100,000 pods listed from a fake Kubernetes API (real HTTP, pages of
 // 500) into a real redis-server, the watcher in a child process so its peak RSS can be
 // measured; then the event-to-store latency of pod updates, polled from a reader.
-// Targets (BRIEF.md): first complete sync < 15 s, RSS < 300 MB, event p99 < 50 ms.
+// Targets: first complete sync < 15 s, RSS < 300 MB, event p99 < 50 ms.
 // `node --import tsx bench/watcher.bench.ts [pods] [updates]`
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
