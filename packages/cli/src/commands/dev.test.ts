@@ -1,4 +1,5 @@
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureIo } from '@podgate/test-support';
@@ -13,6 +14,21 @@ async function eventually(check: () => boolean, what: string, ms = 10_000): Prom
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** An HTTP GET through the proxy from `from`; what came back before the close. */
+function fetchVia(port: number, from: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const s = net.connect({ host: '127.0.0.1', port, localAddress: from }, () =>
+      s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+    );
+    s.on('data', (d) => {
+      text += d.toString();
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve(text));
+  });
 }
 
 describe('podgate dev', () => {
@@ -31,6 +47,16 @@ describe('podgate dev', () => {
     expect(ledgerColumn(row('payments/worker-b'))).toBe('allow (rule 3)');
     expect(ledgerColumn(row('web/frontend-7d9f8'))).toBe('deny (rule 2)');
     expect(captured.stderr).toContain('embedded in-memory store');
+
+    // The proxy serves the endpoints: an allowed pod reaches the demo upstream, a refused one
+    // is closed without a byte.
+    const port = Number(/tcp:\/\/ledger\.payments:5432\s+127\.0\.0\.1:(\d+)/.exec(captured.stdout)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(await fetchVia(port, '127.0.0.2')).toMatch(
+      /^HTTP\/1\.1 200 OK[\s\S]*hello from tcp:\/\/ledger\.payments\.internal:5432/,
+    );
+    expect(await fetchVia(port, '127.0.0.4')).toBe('');
+    expect(captured.stdout).toContain(`curl --interface 127.0.0.2 http://127.0.0.1:${port}/`);
 
     // worker-b moves to namespace web: the ledger now refuses it.
     const text = await readFile(pods, 'utf8');

@@ -8,6 +8,9 @@ import { createConfigReloader, createLogger, pollingFileWatcher, serveUntilStopp
 import { parseWatcherConfig, startWatcherService } from '@podgate/watcher';
 import { parseCommandArgs } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
+import { startDemoUpstreams } from '../dev/demo-upstreams.js';
+import { startDevProxy } from '../dev/proxy.js';
+import { tryThis } from '../dev/try-this.js';
 import { changedRows, clientRows, formatTable, verdictTable } from '../dev/verdicts.js';
 import { type Command, EXIT } from '../io.js';
 
@@ -15,9 +18,11 @@ const HELP = `Usage: podgate dev [--config FILE ...] [--pods-file FILE] [--clust
 
 Runs Podgate on a laptop, in one process, on the embedded in-memory store:
 the watcher reads --pods-file (YAML as 'kubectl get pods -A -o yaml' prints it),
---config is loaded as the services load it, and every Kubernetes-bound endpoint's
-verdict for every pod is printed. Edit either file (or send SIGHUP): changed verdicts are
-printed again; a bad configuration is reported and the last good one kept.
+--config is loaded as the services load it, the TCP proxy serves every Kubernetes-bound
+endpoint on 127.0.0.1 (ports printed at start), demo upstreams answer on the configuration's
+127.0.0.1 upstream ports, and every endpoint's verdict for every pod is printed. Edit either
+file (or send SIGHUP): changed verdicts are printed again and new connections get them; a
+bad configuration is reported and the last good one kept.
 
 Options:
   --config FILE      endpoint/policy YAML (repeatable; default examples/podgate.yaml)
@@ -111,11 +116,25 @@ export const devCommand: Command = {
       return verdictTable(reloader.current().endpoints, clientRows(pods, '127.0.0.99'), lookup, new Date());
     };
 
+    const upstreams = await startDemoUpstreams(loaded.config);
+    for (const [where, why] of upstreams.skipped) io.err(`podgate dev: no demo upstream on ${where}: ${why}`);
+    let proxy: Awaited<ReturnType<typeof startDevProxy>>;
+    try {
+      proxy = await startDevProxy({ configPaths, config: loaded.config, store, cluster, logger });
+    } catch (error) {
+      io.err(`podgate dev: the proxy could not start: ${(error as Error).message}`);
+      reloader.stop();
+      await upstreams.close();
+      await service.stop();
+      await store.close();
+      return EXIT.invalid;
+    }
+
     let table = (await compute()) ?? [[]];
     io.out(
       `Verdicts (cluster ${cluster}, ${podsPath} + ${configPaths.join(', ')}):\n\n${formatTable(table)}\n`,
     );
-    io.out(tryThis(configPaths[0]!, podsPath));
+    io.out(tryThis(table, proxy.listeners(), configPaths[0]!, podsPath));
 
     // Recompute only after the watcher wrote a new listing (or the config changed), so the
     // rows read from the file and the identities read from the store describe the same file.
@@ -147,6 +166,8 @@ export const devCommand: Command = {
       stop: async () => {
         clearInterval(timer);
         reloader.stop();
+        await proxy.stop();
+        await upstreams.close();
         await service.stop();
       },
     };
@@ -163,18 +184,4 @@ export const devCommand: Command = {
 
 function timeout(ms: number): Promise<'timeout'> {
   return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
-}
-
-function tryThis(configPath: string, podsPath: string): string {
-  return [
-    '',
-    'Try, in another terminal:',
-    `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint tcp://ledger.payments:5432 --client-ip 127.0.0.4`,
-    `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint http://reports.payments --client-ip 127.0.0.3`,
-    '  npx podgate validate --each examples/seed/*.yaml',
-    `  edit ${podsPath} (move worker-b to namespace web, or delete worker-a) and watch the verdicts change here`,
-    '',
-    'The TCP proxy and the HTTP decision service are not built yet (see the README).',
-    'Stop with Ctrl-C.',
-  ].join('\n');
 }
