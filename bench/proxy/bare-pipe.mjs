@@ -11,3 +11,4 @@ const server = net.createServer((client) => {
   upstream.on('error', () => client.destroy());
 });
 server.listen(listenPort, '127.0.0.1', () => process.stdout.write('ready\n'));
+process.on('SIGTERM', () => process.exit(0));

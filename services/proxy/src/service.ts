@@ -93,6 +93,8 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
 
   const now = () => performance.now();
   const clusters = deps.clusters;
+  // The line is built only when it will be written.
+  const logConnections = logger.isLevelEnabled('info');
   const shared = sharedLookups((ip) => deps.store.lookup(ip, clusters), config.lookupShareMs, now);
   const proxy: ProxyHandle = await startProxy(
     initial.value,
@@ -108,7 +110,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
       onConnection: (record) => {
         metrics.record(record);
         metrics.open.set(proxy.open());
-        logger.info(connectionLogLine(record), 'connection');
+        if (logConnections) logger.info(connectionLogLine(record), 'connection');
       },
       onOverLimit: () => {
         metrics.overLimit.inc();

@@ -53,10 +53,13 @@ export async function runProxyCommand(
     return EXIT.invalid;
   }
   const config = parsed.config;
+  // One line per connection: gathered and written 16 KB at a time (see createLogger).
   const logger = createLogger({
     service: 'podgate-proxy',
     level: config.logLevel,
-    destination: options.logDestination,
+    ...(options.logDestination !== undefined
+      ? { destination: options.logDestination }
+      : { bufferBytes: 16_384 }),
   });
   const stopRequested = options.stopSignal ?? nextSignal(process);
   const signals = options.signals ?? (options.stopSignal ? undefined : process);
