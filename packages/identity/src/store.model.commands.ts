@@ -207,7 +207,15 @@ const raceCommand: fc.Arbitrary<Command> = fc
     return new Step(text, (h) => h.race(c, first, specs, order));
   });
 
-export function storeModelCommands(maxCommands: number): fc.Arbitrary<Iterable<Command>> {
+/** `replayPath`: the one a counterexample prints, to replay it with its seed and path. */
+export function storeModelCommands(
+  maxCommands: number,
+  replayPath?: string,
+): fc.Arbitrary<Iterable<Command>> {
   const any = weighted([40, worldCommand], [40, writerCommand], [10, handoverCommand], [10, raceCommand]);
-  return fc.commands([any], { maxCommands, size: 'max' });
+  return fc.commands([any], {
+    maxCommands,
+    size: 'max',
+    ...(replayPath !== undefined ? { replayPath } : {}),
+  });
 }

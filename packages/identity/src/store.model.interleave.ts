@@ -245,6 +245,7 @@ function describe(command: GatedCommand): string {
   // Scripts: EVALSHA <sha> <numkeys> <key>... <arg>...: the first key and first arg name it.
   const shown =
     name === 'EVALSHA' || name === 'EVAL' ? [args[2], args[2 + Number(args[1])]] : args.slice(0, 1);
-  // Keys without their test prefix (`sm12:pods:{a}` -> `pods:{a}`).
-  return [name, ...shown.map((a) => (a ?? '').replace(/^[^:{]*:(?=[a-z]+:\{)/, ''))].join(' ').trim();
+  // Keys without their test prefix (`sm12:pods:{a}` -> `pods:{a}`); no clock values.
+  const parts = shown.map((a) => (a ?? '').replace(/^[^:{]*:(?=[a-z]+:\{)/, '').replace(/^\d{12,}$/, ''));
+  return [name, ...parts].join(' ').trim();
 }

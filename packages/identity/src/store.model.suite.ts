@@ -2,7 +2,8 @@
 // suite (store.contract.ts). A fixed number of runs by default; longer or replayed runs:
 //   STORE_MODEL_RUNS=500             runs per backend
 //   STORE_MODEL_COMMANDS=60          commands per run at most (default 40)
-//   STORE_MODEL_SEED=123 [STORE_MODEL_PATH=...]   replay a reported failure
+//   STORE_MODEL_SEED=123 STORE_MODEL_PATH=... STORE_MODEL_REPLAY=...   replay a reported
+//                                    failure: its seed, path and replayPath
 //   STORE_MODEL_TIME_LIMIT_MS=600000 stop generating and shrinking after this long (see msPerRun)
 //   STORE_MODEL_STATS=1              print what the runs exercised
 //   STORE_MODEL_CHECK=safety         fail only on a wrong identity served (Harness CheckMode)
@@ -51,12 +52,13 @@ export function describeStoreModel(
   const maxCommands = envInt('STORE_MODEL_COMMANDS') ?? 40;
   const seed = envInt('STORE_MODEL_SEED');
   const path = process.env.STORE_MODEL_PATH || undefined;
+  const replayPath = process.env.STORE_MODEL_REPLAY || undefined;
   const timeLimit = envInt('STORE_MODEL_TIME_LIMIT_MS') ?? 60_000 + runs * options.msPerRun;
   const check = checkMode(process.env.STORE_MODEL_CHECK);
   it(`model-based: ${name} matches the reference model (${runs} runs)`, {
     timeout: timeLimit + 60_000,
   }, async () => {
-    const property = fc.asyncProperty(storeModelCommands(maxCommands), async (commands) => {
+    const property = fc.asyncProperty(storeModelCommands(maxCommands, replayPath), async (commands) => {
       // A prefix of its own per run: runs (and shrink attempts) share the server, not data.
       const harness = await Harness.open(backend(), `sm${++runCounter}:`, check);
       try {
