@@ -111,11 +111,16 @@ export class Harness {
 
   static async open(backend: ModelBackend, keyPrefix: string, check: CheckMode = 'exact'): Promise<Harness> {
     const stores: IdentityStore[] = [];
-    for (let i = 0; i < PROCESSES; i++) stores.push(await backend.open(keyPrefix));
-    coverage.runs++;
-    const harness = new Harness(stores, backend, check);
-    await harness.start();
-    return harness;
+    try {
+      for (let i = 0; i < PROCESSES; i++) stores.push(await backend.open(keyPrefix));
+      const harness = new Harness(stores, backend, check);
+      await harness.start();
+      coverage.runs++;
+      return harness;
+    } catch (err) {
+      await Promise.all([...new Set(stores)].map((s) => s.close()));
+      throw err;
+    }
   }
 
   /** Both clusters start with a live heartbeat (of unfenced writers), as watchers keep one. */

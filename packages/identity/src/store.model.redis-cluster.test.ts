@@ -34,6 +34,6 @@ describe('store model: redis cluster (3 masters)', () => {
       elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
       interleaver: gate,
     }),
-    { runs: 100, msPerRun: 600 },
+    { runs: 200, msPerRun: 500 },
   );
 });

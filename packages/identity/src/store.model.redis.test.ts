@@ -39,6 +39,6 @@ function backend(reconcileBatchSize?: number): ModelBackend {
 }
 
 describe('store model: redis (single server)', () => {
-  describeStoreModel('redis, batched reconcile', () => backend(), { runs: 100, msPerRun: 600 });
-  describeStoreModel('redis, per-pod reconcile', () => backend(0), { runs: 100, msPerRun: 600 });
+  describeStoreModel('redis, batched reconcile', () => backend(), { runs: 250, msPerRun: 400 });
+  describeStoreModel('redis, per-pod reconcile', () => backend(0), { runs: 250, msPerRun: 400 });
 });
