@@ -131,7 +131,7 @@ const writeOp = weighted([6, deliver], [2, reconcile], [2, heartbeat]);
 /** A leader's ops while it is deposed: its reconcile racing the new one is where it hurts. */
 const deposedOp = weighted([3, deliver], [5, reconcile], [1, heartbeat]);
 
-export function opText(spec: OpSpec): string {
+function opText(spec: OpSpec): string {
   switch (spec.kind) {
     case 'fence':
       return `fence${spec.delta < 0 ? spec.delta : `+${spec.delta}`}`;
@@ -156,6 +156,10 @@ const schedule: fc.Arbitrary<Schedule> = fc
   })
   .map(({ segments, crash }) => (crash === undefined ? { segments } : { segments, crash }));
 
+/**
+ * `order[oldx3 newx2] crash old@4`: old's next 3 Redis commands run, then new's next 2, then
+ * the rest first come first served; old dies once 4 of its own commands have run.
+ */
 function scheduleText(s: Schedule, names: readonly string[]): string {
   const order = s.segments.map((g) => `${names[g.actor % names.length]}x${g.steps}`).join(' ');
   const crash = s.crash ? ` crash ${names[s.crash.actor % names.length]}@${s.crash.afterOwn}` : '';
@@ -171,7 +175,10 @@ const writerCommand: fc.Arbitrary<Command> = fc
       new Step(`${opText(spec)}(${slotText(ref)}, ${c})`, (h) => h.sequential(ref, c, spec)),
   );
 
-/** The current writer's ops racing a new writer's fence, reconcile and events. */
+/**
+ * The current writer's ops racing a new writer's fence, reconcile and events; `new+N` is the
+ * N-th slot after the old writer's.
+ */
 const handoverCommand: fc.Arbitrary<Command> = fc
   .record({
     c: cluster,

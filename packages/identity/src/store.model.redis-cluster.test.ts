@@ -34,6 +34,6 @@ describe('store model: redis cluster (3 masters)', () => {
       elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
       interleaver: gate,
     }),
-    { runs: 200, msPerRun: 500 },
+    { runs: 150, msPerRun: 500 },
   );
 });
