@@ -166,6 +166,22 @@ describe('attack: one connection', () => {
     expect(proxy.records[0]).toMatchObject({ end: 'denied', bytesFromClient: 0 });
   });
 
+  it('a client that floods before the decision is not read into memory: the proxy holds at most a buffer', async () => {
+    const { upstream, proxy } = await start();
+    redis.pause();
+    const s = await connectFrom(proxy.port(GUARDED), '127.0.0.3');
+    const result = drain(s);
+    const chunk = Buffer.alloc(1024 * 1024, 0x42);
+    for (let i = 0; i < 64; i++) s.write(chunk);
+    await sleep(300);
+    // What the proxy has not read stays queued in the client (the kernel takes a few MiB).
+    expect(s.writableLength).toBeGreaterThan(32 * 1024 * 1024);
+    redis.resume();
+    expect((await result).closed).toBe(true);
+    expect(upstream.accepted).toBe(0);
+    expect(proxy.records[0]).toMatchObject({ end: 'denied' });
+  });
+
   it('a client that half-closes at once: allowed, the upstream gets the FIN and no bytes; refused, nothing', async () => {
     const { upstream, proxy } = await start();
     const allowed = await exchange(proxy.port(GUARDED), '127.0.0.2', '');
