@@ -3,7 +3,7 @@
 // imitate the entry's own fields, and huge values. Each sequence runs on the Redis store
 // (a real redis-server) and on the memory store: the two must answer alike, and no value may
 // make a lookup name another pod or an IP its entry does not list.
-import { type RedisServer, startRedis } from '@podgate/test-support';
+import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryIdentityStore } from './memory-store.js';
 import type { LookupResult, PodRecord } from './model.js';
@@ -167,4 +167,27 @@ describe('attack: hostile resourceVersions, names and annotations', () => {
     for (const ip of ips)
       expect(await lookBoth(stores, ip)).toEqual({ redis: 'not_found', memory: 'not_found' });
   });
+});
+
+describe('attack: hostile uids on Redis Cluster (lookups through ioredis, not the lookup connection)', () => {
+  let cluster: RedisCluster | undefined;
+  let store: RedisIdentityStore | undefined;
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  // DEFECT: the same LOOKUP fast path as above; on Redis Cluster too.
+  it('a uid with a slash is found on Redis Cluster as by the memory store', async () => {
+    cluster = await startRedisCluster();
+    store = await createRedisIdentityStore({
+      clusterNodes: cluster.nodes,
+      keyPrefix: 'hostile-cluster:',
+      clusters: ['c'],
+    });
+    await store.heartbeat('c', 600_000);
+    await store.refreshFreshness();
+    await store.claim('c', record('payments/worker-1', ['10.1.0.1'], '5', { name: 'target' }));
+    expect(said(await store.lookup('10.1.0.1', ['c']))).toMatchObject({ uid: 'payments/worker-1' });
+  }, 60_000);
 });
