@@ -115,9 +115,11 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     return epoch;
   }
 
+  /** As the Redis store's scripts: a lower epoch is refused, a higher one written back. */
   private checkEpoch(cluster: string, epoch: number): void {
     const stored = this.epochs.get(cluster) ?? 0;
     if (epoch < stored) throw fencedError(cluster, epoch, stored);
+    if (epoch > stored) this.epochs.set(cluster, epoch);
   }
 
   async lookup(ip: string, consulted: readonly string[]): Promise<LookupResult> {

@@ -24,11 +24,16 @@ local function cmp(a, b)
 end
 -- The writer epoch (ADR 0003) lives in the pod index under EPOCH_FIELD (store.ts): every
 -- writing script checks it first, so a deposed writer's write is refused atomically with it.
+-- A writer's epoch above the stored one means the stored one was lost (Redis restarted
+-- empty, or failed over to a replica that lagged): it is written back, so the fence holds
+-- again from this write on (a writer only has an epoch once its fence was accepted).
 local function check_epoch(pods, epoch)
   local stored = tonumber(redis.call('HGET', pods, '${EPOCH_FIELD}') or '0') or 0
-  if (tonumber(epoch) or 0) < stored then
+  local mine = tonumber(epoch) or 0
+  if mine < stored then
     return redis.error_reply('${FENCED_REPLY} ' .. string.format('%d', stored))
   end
+  if mine > stored then redis.call('HSET', pods, '${EPOCH_FIELD}', string.format('%d', mine)) end
   return nil
 end
 -- rv, tombstone?, comma-joined IPs of a stored entry. The encoder (claim.ts) writes v, g, i
@@ -46,10 +51,11 @@ end
 local function has_ip(list, ip)
   return string.find(',' .. list .. ',', ',' .. ip .. ',', 1, true) ~= nil
 end
--- The uids indexed under one IP (a JSON array; unreadable = none).
+-- The uids indexed under one IP (a JSON array; anything else, an object included, = none,
+-- and is replaced by the next write of that IP).
 local function uids_at(claims, ip)
   local cur = redis.call('HGET', claims, ip)
-  if not cur then return {} end
+  if not cur or string.sub(cur, 1, 1) ~= '[' then return {} end
   local ok, d = pcall(cjson.decode, cur)
   if ok and type(d) == 'table' then return d end
   return {}
@@ -171,7 +177,7 @@ local removed = 0
 for n = 1, #items, 2 do
   local ip = items[n]
   local ok, uids = pcall(cjson.decode, items[n + 1])
-  if not ok or type(uids) ~= 'table' then uids = {false} end
+  if not ok or type(uids) ~= 'table' or string.sub(items[n + 1], 1, 1) ~= '[' then uids = {false} end
   local keep = {}
   for _, uid in ipairs(uids) do
     local entry = type(uid) == 'string' and redis.call('HGET', KEYS[1], uid)
@@ -199,17 +205,20 @@ local ip = ARGV[1]
 local cur = redis.call('HGET', KEYS[1], ip)
 if not cur then return {} end
 local uids
-local one = string.match(cur, '^%["([^"\\]*)"%]$')
+local one = string.match(cur, '^%["([^"\\\\]*)"%]$')
 if one then uids = {one} else
+  -- Only a JSON array is an index value (an object decodes to a table too).
   local ok, d = pcall(cjson.decode, cur)
-  if not ok or type(d) ~= 'table' then return redis.error_reply('PODGATE_UNREADABLE index entry') end
+  if not ok or type(d) ~= 'table' or string.sub(cur, 1, 1) ~= '[' then
+    return redis.error_reply('PODGATE_UNREADABLE index entry')
+  end
   uids = d
 end
 local out = {}
 for _, u in ipairs(uids) do
   local entry = type(u) == 'string' and redis.call('HGET', KEYS[2], u)
   if entry then
-    local g, i = string.match(entry, '^{"v":"[^"\\]*","g":(%d),"i":"([^"\\]*)"')
+    local g, i = string.match(entry, '^{"v":"[^"\\\\]*","g":(%d),"i":"([^"\\\\]*)"')
     if not g then
       local ok, e = pcall(cjson.decode, entry)
       if ok and type(e) == 'table' then g = tostring(e.g); i = type(e.i) == 'string' and e.i or '' end
