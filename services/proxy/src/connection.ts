@@ -5,7 +5,7 @@
 // 4. close (nothing reaches the upstream, not one byte) or forward.
 // It never throws: every path ends in one ConnectionRecord for the log line and metrics.
 import type { Socket } from 'node:net';
-import { type LookupResult, normalizeIp, podVarsFromLookup } from '@podgate/identity';
+import { type LookupResult, podVarsFromLookup, tryNormalizeIp } from '@podgate/identity';
 import type { CompiledEndpoint, Decision, ForwardTarget } from '@podgate/policy';
 import { encodeProxyHeader, type ProxyHeader, readProxyHeader } from '@podgate/proxy-protocol';
 import { type SpliceEnd, splice } from './splice.js';
@@ -17,6 +17,7 @@ export type ConnectionEnd =
   | 'denied' // the policy closed it
   | 'proxy_header_refused' // a trusted peer sent no valid PROXY header in time
   | 'client_gone' // the client left before the decision was carried out
+  | 'client_unidentifiable' // the socket reported no address Podgate can read
   | UpstreamFailure;
 
 export interface ClientAddress {
@@ -82,12 +83,12 @@ export async function handleConnection(
   };
   socket.on('error', onEarlyError);
   socket.once('close', onEarlyError);
-  const peerIp = normalizeIp(socket.remoteAddress ?? '0.0.0.0');
+  const peerIp = socketIp(socket.remoteAddress);
   const peerPort = socket.remotePort ?? 0;
   const record: ConnectionRecord = {
     endpoint: context.endpoint.url.href,
     listener: context.listener,
-    client: { ip: peerIp, port: peerPort, from: 'socket' },
+    client: { ip: peerIp ?? String(socket.remoteAddress ?? ''), port: peerPort, from: 'socket' },
     bytesFromClient: 0,
     bytesFromUpstream: 0,
     durationMs: 0,
@@ -108,8 +109,15 @@ export async function handleConnection(
   };
 
   // 1. Who the client is.
+  if (peerIp === null) {
+    refuse('client_unidentifiable', {
+      code: 'client_unidentifiable',
+      message: `the socket's peer address ${JSON.stringify(socket.remoteAddress ?? null)} is not an IP address`,
+    });
+    return;
+  }
   let head: Buffer | undefined;
-  let serverIp = normalizeIp(socket.localAddress ?? '0.0.0.0');
+  let serverIp = socketIp(socket.localAddress) ?? '0.0.0.0';
   let serverPort = socket.localPort ?? 0;
   if (deps.trusted?.contains(peerIp)) {
     const read = await readProxyHeader(socket, { deadlineMs: deps.proxyHeaderTimeoutMs });
@@ -129,7 +137,7 @@ export async function handleConnection(
       record.peer = { ip: peerIp, port: peerPort };
       record.client = client;
       if (read.header.addresses?.family !== 'unix' && read.header.addresses !== null) {
-        serverIp = normalizeIp(read.header.addresses.destination.address);
+        serverIp = socketIp(read.header.addresses.destination.address) ?? serverIp;
         serverPort = read.header.addresses.destination.port;
       }
     }
@@ -214,6 +222,16 @@ export async function handleConnection(
   record.bytesFromClient = result.bytesFromClient;
   record.bytesFromUpstream = result.bytesFromUpstream;
   finish(result.end, result.error !== undefined ? { code: result.end, message: result.error } : undefined);
+}
+
+/**
+ * A socket address as the store keys it, or null. A link-local IPv6 peer comes with its zone
+ * (`fe80::1%eth0`): the zone names our interface, not the peer, so it is dropped.
+ */
+function socketIp(address: string | undefined): string | null {
+  if (address === undefined) return null;
+  const zone = address.indexOf('%');
+  return tryNormalizeIp(zone < 0 ? address : address.slice(0, zone));
 }
 
 /** The client a trusted peer's header names: an address, 'socket' (use the peer's), or null. */

@@ -36,6 +36,8 @@ interface Entry {
 
 export class ListenerSet {
   private readonly entries = new Map<string, Entry>();
+  /** The apply in progress: applies run one after another, so the last one called wins. */
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly accept: AcceptFn) {}
 
@@ -52,7 +54,13 @@ export class ListenerSet {
    * when one new address cannot be bound, the ones opened by this call are closed again and
    * the previous set keeps serving.
    */
-  async apply(plans: readonly ListenerPlan[]): Promise<void> {
+  apply(plans: readonly ListenerPlan[]): Promise<void> {
+    const run = this.applying.catch(() => {}).then(() => this.applyNow(plans));
+    this.applying = run;
+    return run;
+  }
+
+  private async applyNow(plans: readonly ListenerPlan[]): Promise<void> {
     const wanted = new Map(plans.map((p) => [p.key, p]));
     const opened: Entry[] = [];
     try {

@@ -23,6 +23,8 @@ export interface ProxyDeps {
   onConnection(record: ConnectionRecord): void;
   /** A connection closed at once because `maxConnections` were open. */
   onOverLimit(socket: net.Socket): void;
+  /** A connection's handler threw (a bug): the connection was closed. */
+  onBug?(error: unknown): void;
   now(): number;
 }
 
@@ -73,7 +75,12 @@ export async function startProxy(
       open.delete(socket);
       if (open.size === 0) idle?.();
     });
-    void handleConnection(socket, { endpoint, listener }, connectionDeps);
+    // handleConnection answers every outcome itself; anything it throws is a bug, and must
+    // cost this connection, never the process.
+    handleConnection(socket, { endpoint, listener }, connectionDeps).catch((error: unknown) => {
+      socket.destroy();
+      deps.onBug?.(error);
+    });
   };
   const listeners = new ListenerSet(accept);
   await listeners.apply(plans);

@@ -112,6 +112,8 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
         metrics.open.set(proxy.open());
         if (logConnections) logger.info(connectionLogLine(record), 'connection');
       },
+      onBug: (error) =>
+        logger.error({ err: errorMessage(error) }, 'a connection failed unexpectedly; it was closed'),
       onOverLimit: () => {
         metrics.overLimit.inc();
         logger.warn({ max_connections: config.maxConnections }, 'connection refused: --max-connections open');

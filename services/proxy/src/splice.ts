@@ -52,6 +52,10 @@ export function splice(client: Socket, upstream: Socket, options: SpliceOptions)
       end = why;
       if (err !== undefined) error = err instanceof Error ? err.message : String(err);
     }
+    // A failed side is passed on as a reset, never as a clean end: a peer that reads to EOF
+    // must not take a truncated stream for a whole one.
+    if (why === 'client_error') resetOrDestroy(upstream);
+    else if (why === 'upstream_error') resetOrDestroy(client);
     client.destroy();
     upstream.destroy();
   };
@@ -100,4 +104,14 @@ export function splice(client: Socket, upstream: Socket, options: SpliceOptions)
   client.resume();
   upstream.resume();
   return { done, abort: () => finish('aborted') };
+}
+
+function resetOrDestroy(socket: Socket): void {
+  if (socket.destroyed) return;
+  // resetAndDestroy throws on a socket that is not connected (already ended, say).
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
 }
