@@ -55,7 +55,7 @@ describe('attack: the proxy process', () => {
   // Holds: past its open-file limit the proxy does not crash (libuv accepts and closes the
   // excess connections), and serves again once they are gone. Note: --max-connections is
   // not checked against the limit; every forwarded connection takes two descriptors.
-  it('300 silent connections against a 96-descriptor limit: the proxy survives and serves again', async () => {
+  it('600 silent connections against a 256-descriptor limit: the proxy survives and serves again', async () => {
     const r = await scenario('node', ['--import', 'tsx', driver, 'fd-limit']);
     expect(r.ready, JSON.stringify(r)).toBe(true);
     expect(r.aliveUnderLoad).toBe(true);
