@@ -24,6 +24,7 @@ import {
 } from '@podgate/runtime';
 import { planListeners } from './bindings.js';
 import type { ProxyConfig } from './config.js';
+import { descriptorsNeeded, openFileLimit } from './fd-limit.js';
 import { createProxyAdminApp } from './http/app.js';
 import type { BoundListener, ListenerPlan } from './listeners.js';
 import { connectionLogLine } from './log-line.js';
@@ -123,6 +124,17 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
   ).catch((error: unknown) => {
     throw new ProxyConfigError(errorMessage(error));
   });
+  const limit = await openFileLimit();
+  if (limit !== null && descriptorsNeeded(config.maxConnections) > limit) {
+    logger.warn(
+      {
+        max_connections: config.maxConnections,
+        open_file_limit: limit,
+        needed: descriptorsNeeded(config.maxConnections),
+      },
+      'the open-file limit cannot hold --max-connections forwarded connections (two descriptors each): past it the system drops new connections; raise the limit (ulimit -n) or lower --max-connections',
+    );
+  }
   for (const l of proxy.listeners()) {
     logger.info(
       { endpoint: l.endpoint, listen: formatHostPort({ host: l.host, port: l.port }) },
