@@ -62,6 +62,13 @@ export class RedisReader {
     const reader = this.deps.reader;
     if (reader === undefined || !this.allTracked(clusters)) return this.lookupViaClient(canonical, clusters);
     // The hot path: no timer here (the connection keeps the deadline), one callback per cluster.
+    if (clusters.length === 1) {
+      return new Promise((resolve) => {
+        this.sendLookup(reader, clusters[0]!, canonical, (err, reply) => {
+          resolve(err !== null ? this.unavailable(err) : this.resolveReplies(canonical, [reply], clusters));
+        });
+      });
+    }
     return new Promise((resolve) => {
       const replies: RespValue[] = new Array(clusters.length);
       let left = clusters.length;
