@@ -67,17 +67,15 @@ export const decisionConfigSchema = z
     drainTimeoutMs: durationSchema('--drain-timeout', 0).prefault('10s'),
     logLevel: z.enum(LOG_LEVELS).prefault('info'),
   })
-  .superRefine((config, ctx) => {
-    if (config.tokenFile === undefined && !config.insecureNoAuth) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          '--token-file FILE is required (bearer tokens, one a line); --insecure-no-auth serves /v1 to anyone who can connect',
-      });
-    }
-    if (config.tokenFile !== undefined && config.insecureNoAuth) {
-      ctx.addIssue({ code: 'custom', message: 'give --token-file or --insecure-no-auth, not both' });
-    }
+  // Checked even when other fields are bad (`when`), so one message lists every problem.
+  .refine((config) => config.tokenFile !== undefined || config.insecureNoAuth === true, {
+    message:
+      '--token-file FILE is required (bearer tokens, one a line); --insecure-no-auth serves /v1 to anyone who can connect',
+    when: () => true,
+  })
+  .refine((config) => !(config.tokenFile !== undefined && config.insecureNoAuth === true), {
+    message: 'give --token-file or --insecure-no-auth, not both',
+    when: () => true,
   });
 
 type ParsedDecisionConfig = z.output<typeof decisionConfigSchema>;

@@ -3,7 +3,7 @@
 // no docs/); docs/openapi/decision.yaml is this document as YAML, and a test keeps the two
 // equal and checks every path and status against the app.
 import { stringify } from 'yaml';
-import { PATHS } from './paths.js';
+import { FORWARD_AUTH_COMPONENTS, PATHS } from './paths.js';
 import { SCHEMAS } from './schemas.js';
 
 const response = (description: string, code: string) => ({
@@ -22,7 +22,8 @@ export const OPENAPI_DOCUMENT = {
       'so any number of replicas answer alike. Everything under /v1 needs a bearer token',
       '(`--token-file`) unless the service runs with `--insecure-no-auth`; /healthz, /readyz, /metrics',
       'and this document need none. Errors answer {"error": {"code", "message"}} with the codes and',
-      'statuses of the error table. Request bodies are limited to 1 MiB by default (`--max-body-size`).',
+      'statuses of the error table; a path not listed here answers 404 route_not_found. Request bodies',
+      'are limited to 1 MiB by default (`--max-body-size`).',
     ].join(' '),
   },
   servers: [{ url: 'http://localhost:9466', description: 'the default --listen' }],
@@ -40,7 +41,9 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     schemas: SCHEMAS,
+    parameters: FORWARD_AUTH_COMPONENTS.parameters,
     responses: {
+      ...FORWARD_AUTH_COMPONENTS.responses,
       InvalidRequest: response(
         'A malformed request: a missing or bad field, header or body, or a bad IP',
         'invalid_request, invalid_ip',
@@ -62,6 +65,6 @@ export function openApiJson(): typeof OPENAPI_DOCUMENT {
 
 /** The document as YAML; docs/openapi/decision.yaml holds exactly this text. */
 export function openApiYaml(): string {
-  yamlText ??= `# The Podgate decision service's API (OpenAPI 3.1), also served at /openapi.yaml.\n${stringify(OPENAPI_DOCUMENT, { lineWidth: 100 })}`;
+  yamlText ??= `# The Podgate decision service's API (OpenAPI 3.1), also served at /openapi.yaml.\n${stringify(OPENAPI_DOCUMENT, { lineWidth: 100, aliasDuplicateObjects: false })}`;
   return yamlText;
 }

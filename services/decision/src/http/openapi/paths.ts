@@ -13,46 +13,67 @@ const DRY_RUN_HEADER = {
 
 const V1_ERRORS = { '401': ref('Unauthorized'), '500': ref('InternalError') };
 
-const forwardAuth = {
+const param = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+
+/** One forward-auth operation; the descriptions and shared pieces live in components. */
+const forwardAuth = (extra: object[] = []) => ({
   summary: 'Forward-auth: may this client pass? (any method)',
-  description: [
-    'For nginx auth_request, Traefik ForwardAuth, Caddy forward_auth and Envoy HTTP ext_authz.',
-    'Any method is accepted, and any path below /v1/forward-auth (Envoy appends the original path).',
-    'The endpoint is named by the X-Podgate-Endpoint header or the `endpoint` query parameter; when',
-    'both are given they must name the same endpoint, and neither may be given twice.',
-    'The client is the TCP peer, unless the peer is in --trusted-proxies: then the rightmost',
-    'X-Forwarded-For address that is not itself a trusted proxy, else X-Real-IP. The body is never read.',
-  ].join(' '),
+  description:
+    'For nginx auth_request, Traefik ForwardAuth, Caddy forward_auth and Envoy HTTP ext_authz: 200 allows (the identity in X-Podgate-* headers), 403 denies. The client is the TCP peer, or what a trusted proxy says in X-Forwarded-For / X-Real-IP. Every method answers alike.',
   security: [{ bearer: [] }, { accessToken: [] }],
   parameters: [
-    {
+    ...extra,
+    param('EndpointHeader'),
+    param('EndpointQuery'),
+    param('XForwardedFor'),
+    param('XRealIp'),
+  ],
+  responses: {
+    '200': ref('ForwardAuthAllowed'),
+    '400': ref('InvalidRequest'),
+    '403': ref('ForwardAuthDenied'),
+    '422': ref('UnknownEndpoint'),
+    ...V1_ERRORS,
+  },
+});
+const ANY_METHOD = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'] as const;
+const anyMethod = (operation: object, id: string) =>
+  Object.fromEntries(ANY_METHOD.map((m) => [m, { operationId: `${id}_${m}`, ...operation }]));
+
+/** The forward-auth parameters and answers, shared by every method of both paths. */
+export const FORWARD_AUTH_COMPONENTS = {
+  parameters: {
+    EndpointHeader: {
       name: 'X-Podgate-Endpoint',
       in: 'header',
       schema: { type: 'string' },
-      description: "The endpoint's URL (spec.url).",
+      description:
+        "The endpoint's URL (spec.url). When the endpoint query parameter is given too, both must name the same endpoint; neither may be given twice.",
     },
-    {
+    EndpointQuery: {
       name: 'endpoint',
       in: 'query',
       schema: { type: 'string' },
-      description: 'The same, as a query parameter.',
+      description: 'The endpoint URL, as a query parameter (the same rules).',
     },
-    {
+    XForwardedFor: {
       name: 'X-Forwarded-For',
       in: 'header',
       schema: { type: 'string' },
-      description: 'Read only from a trusted proxy; rightmost untrusted address.',
+      description:
+        'Read only when the TCP peer is in --trusted-proxies: the client is the rightmost address that is not itself a trusted proxy. From any other peer it is ignored and the peer is the client.',
     },
-    {
+    XRealIp: {
       name: 'X-Real-IP',
       in: 'header',
       schema: { type: 'string' },
-      description: 'Read only from a trusted proxy.',
+      description: 'Read only from a trusted proxy, when X-Forwarded-For names no untrusted address.',
     },
-  ],
+  },
   responses: {
-    '200': {
-      description: 'Allowed (or a dry-run endpoint). No body; the identity in headers ("" when unknown).',
+    ForwardAuthAllowed: {
+      description:
+        'Allowed, or a dry-run endpoint. No body; the identity in headers ("" when unknown), for the proxy to pass upstream. The body of the request is never read.',
       headers: {
         'X-Podgate-Pod-Name': { schema: { type: 'string' } },
         'X-Podgate-Pod-Namespace': { schema: { type: 'string' } },
@@ -61,15 +82,12 @@ const forwardAuth = {
         ...DRY_RUN_HEADER,
       },
     },
-    '400': ref('InvalidRequest'),
-    '403': { description: "Denied by the endpoint's policy (access_denied).", content: json('Error') },
-    '422': ref('UnknownEndpoint'),
-    ...V1_ERRORS,
+    ForwardAuthDenied: {
+      description: "Denied by the endpoint's policy (access_denied); the body names no rule or identity.",
+      content: json('Error'),
+    },
   },
 };
-const ANY_METHOD = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'] as const;
-const anyMethod = (operation: object, id: string) =>
-  Object.fromEntries(ANY_METHOD.map((m) => [m, { ...operation, operationId: `${id}_${m}` }]));
 
 export const PATHS = {
   '/v1/decisions': {
@@ -132,21 +150,17 @@ export const PATHS = {
       },
     },
   },
-  '/v1/forward-auth': anyMethod(forwardAuth, 'forwardAuth'),
+  '/v1/forward-auth': anyMethod(forwardAuth(), 'forwardAuth'),
   '/v1/forward-auth/{path}': anyMethod(
-    {
-      ...forwardAuth,
-      parameters: [
-        {
-          name: 'path',
-          in: 'path',
-          required: true,
-          schema: { type: 'string' },
-          description: 'Anything, slashes included (ignored).',
-        },
-        ...forwardAuth.parameters,
-      ],
-    },
+    forwardAuth([
+      {
+        name: 'path',
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+        description: 'Anything, slashes included (Envoy appends the original path); ignored.',
+      },
+    ]),
     'forwardAuthPath',
   ),
   '/healthz': {
