@@ -60,12 +60,34 @@ export function findEndpoint(config: PolicyConfig, url: string, what = 'endpoint
       `${what}: expected an endpoint URL of 1 to ${MAX_URL_LENGTH} characters`,
     );
   }
-  const endpoint = config.findEndpoint(url);
+  const endpoint = cachedFind(config, url);
   if (endpoint === undefined) {
     const shown = JSON.stringify(url.length > 200 ? `${url.slice(0, 200)}...` : url);
     return refuse('unknown_endpoint', `${what}: no endpoint with url ${shown} in the loaded configuration`);
   }
   return { ok: true, endpoint };
+}
+
+/**
+ * The endpoints asked for are the few a proxy's configuration names, on every request: their
+ * URLs are parsed once per loaded configuration. Only found ones are kept, at most
+ * MAX_CACHED per configuration, so a caller sending a new URL each time grows nothing.
+ */
+const found = new WeakMap<PolicyConfig, Map<string, CompiledEndpoint>>();
+const MAX_CACHED = 1024;
+
+function cachedFind(config: PolicyConfig, url: string): CompiledEndpoint | undefined {
+  let byUrl = found.get(config);
+  const hit = byUrl?.get(url);
+  if (hit !== undefined) return hit;
+  const endpoint = config.findEndpoint(url);
+  if (endpoint === undefined) return undefined;
+  if (byUrl === undefined) {
+    byUrl = new Map();
+    found.set(config, byUrl);
+  }
+  if (byUrl.size < MAX_CACHED) byUrl.set(url, endpoint);
+  return endpoint;
 }
 
 function refuse(code: 'invalid_request' | 'unknown_endpoint', message: string): EndpointChoice {

@@ -35,7 +35,10 @@ export interface DecisionAppDeps {
 
 /** The Node server's bindings (@hono/node-server): the socket a request came on. */
 export interface NodeBindings {
-  incoming?: { socket?: { remoteAddress?: string; remotePort?: number } };
+  incoming?: {
+    socket?: { remoteAddress?: string; remotePort?: number };
+    headers?: Record<string, string | string[] | undefined>;
+  };
 }
 
 export interface AppEnv {
@@ -51,6 +54,20 @@ export interface RouteContext {
   clock: Clock;
   now: () => number;
   lookup(ip: string): ReturnType<IdentityReader['lookup']>;
+}
+
+/**
+ * A request header (`name` in lower case), repeated fields joined with `, ` as Fetch joins them.
+ * Read from Node's own parse when the request came over a socket: building the Fetch Headers
+ * object validates every header of the request, a cost on the hot path of every decision.
+ * (Node keeps only the first of a repeated Authorization, Content-Length or Host, and refuses
+ * conflicting Content-Lengths itself.)
+ */
+export function headerOf(c: AppContext, name: string): string | undefined {
+  const node = c.env?.incoming?.headers;
+  if (node === undefined) return c.req.header(name);
+  const value = node[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** The TCP peer, canonical (IPv4-mapped IPv6 as IPv4); null when there is no socket. */

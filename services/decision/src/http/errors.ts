@@ -6,8 +6,8 @@ import { type ErrorCode, errorBody, errorMessage, httpStatus, PodgateError } fro
 import type { Logger } from '@podgate/runtime';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DecisionMetrics } from '../metrics.js';
+import { jsonResponse } from './respond.js';
 
 export class ApiError extends PodgateError {
   constructor(code: ErrorCode, message: string) {
@@ -24,40 +24,34 @@ export interface ErrorOptions {
   count?: boolean;
 }
 
-export type ErrorResponder = (
-  c: Context,
-  code: ErrorCode,
-  message: string,
-  options?: ErrorOptions,
-) => Response;
+export type ErrorResponder = (code: ErrorCode, message: string, options?: ErrorOptions) => Response;
 
 export function errorResponder(metrics: DecisionMetrics): ErrorResponder {
-  return (c, code, message, options = {}) => {
+  return (code, message, options = {}) => {
     if (options.count !== false) metrics.error(code);
-    for (const [name, value] of Object.entries(options.headers ?? {})) c.header(name, value);
     const body =
       options.extra === undefined
         ? errorBody(code, message)
         : { ...errorBody(code, message), ...options.extra };
-    return c.json(body, httpStatus(code) as ContentfulStatusCode);
+    return jsonResponse(httpStatus(code), body, options.headers);
   };
 }
 
 /** The app's onError: ApiError as itself, Hono's own exceptions by status, anything else as internal_error. */
 export function errorHandler(respond: ErrorResponder, logger: Logger) {
   return (error: Error, c: Context): Response => {
-    if (error instanceof ApiError) return respond(c, error.code, error.message);
+    if (error instanceof ApiError) return respond(error.code, error.message);
     if (error instanceof HTTPException && error.status === 413) {
-      return respond(c, 'payload_too_large', 'the request body is too large');
+      return respond('payload_too_large', 'the request body is too large');
     }
     if (error instanceof HTTPException && error.status < 500) {
-      return respond(c, 'invalid_request', 'the request could not be read');
+      return respond('invalid_request', 'the request could not be read');
     }
     logger.error(
       { err: { message: errorMessage(error), stack: error.stack }, method: c.req.method, path: c.req.path },
       'internal error while answering a request',
     );
-    return respond(c, 'internal_error', 'internal error; the service log has the details');
+    return respond('internal_error', 'internal error; the service log has the details');
   };
 }
 

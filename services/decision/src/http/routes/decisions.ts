@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { decide, decisionAnswer } from '../../decide.js';
 import { findEndpoint } from '../../endpoint-param.js';
 import { decisionLogLine, requestIdOf } from '../../log-line.js';
-import { type AppContext, type AppEnv, peerOf, type RouteContext } from '../context.js';
+import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
 import { ApiError, shown } from '../errors.js';
+import { jsonResponse } from '../respond.js';
 import { DRY_RUN_HEADER, readJsonBody } from './common.js';
 
 const port = (field: string) =>
@@ -88,12 +89,15 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void 
         outcome,
         { ...client, from: 'body' },
         peerOf(c) ?? { ip: '', port: 0 },
-        requestIdOf(c.req.header('x-request-id')),
+        requestIdOf(headerOf(c, 'x-request-id')),
         answer,
       ),
       'decision',
     );
-    if (outcome.dryRun !== undefined) c.header(DRY_RUN_HEADER, outcome.dryRun);
-    return c.json(answer, 200);
+    return jsonResponse(
+      200,
+      answer,
+      outcome.dryRun === undefined ? undefined : { [DRY_RUN_HEADER]: outcome.dryRun },
+    );
   });
 }

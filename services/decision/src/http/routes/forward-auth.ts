@@ -8,7 +8,8 @@ import { resolveClient } from '../../client-ip.js';
 import { decide } from '../../decide.js';
 import { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY } from '../../endpoint-param.js';
 import { decisionLogLine, requestIdOf } from '../../log-line.js';
-import { type AppContext, type AppEnv, peerOf, type RouteContext } from '../context.js';
+import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
+import { emptyResponse } from '../respond.js';
 import { DRY_RUN_HEADER, headerValue, IDENTITY_HEADERS } from './common.js';
 
 export const FORWARD_AUTH_PATHS = ['/v1/forward-auth', '/v1/forward-auth/*'] as const;
@@ -18,19 +19,19 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
   const handler = async (c: AppContext) => {
     const choice = chooseEndpoint(
       c.get('live').policy,
-      c.req.header(ENDPOINT_HEADER) ?? null,
+      headerOf(c, ENDPOINT_HEADER) ?? null,
       c.req.queries(ENDPOINT_QUERY),
     );
-    if (!choice.ok) return respond(c, choice.code, choice.message);
+    if (!choice.ok) return respond(choice.code, choice.message);
     const peer = peerOf(c);
-    if (peer === null) return respond(c, 'internal_error', 'the address of the peer is unknown');
+    if (peer === null) return respond('internal_error', 'the address of the peer is unknown');
     const resolved = resolveClient({
       peer,
-      forwardedFor: c.req.header('x-forwarded-for') ?? null,
-      realIp: c.req.header('x-real-ip') ?? null,
+      forwardedFor: headerOf(c, 'x-forwarded-for') ?? null,
+      realIp: headerOf(c, 'x-real-ip') ?? null,
       trusted: deps.trustedProxies,
     });
-    if (!resolved.ok) return respond(c, 'invalid_request', resolved.message);
+    if (!resolved.ok) return respond('invalid_request', resolved.message);
     const { client } = resolved;
     const endpoint = choice.endpoint;
     const outcome = await decide(
@@ -44,21 +45,23 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
     );
     deps.metrics.decision('forward_auth', outcome);
     deps.logger.info(
-      decisionLogLine('forward_auth', outcome, client, peer, requestIdOf(c.req.header('x-request-id'))),
+      decisionLogLine('forward_auth', outcome, client, peer, requestIdOf(headerOf(c, 'x-request-id'))),
       'decision',
     );
-    if (outcome.dryRun !== undefined) c.header(DRY_RUN_HEADER, outcome.dryRun);
     if (!outcome.allowed) {
       // The body goes back to the client through Traefik and Caddy: it names no rule or identity.
-      return respond(c, 'access_denied', "denied by the endpoint's policy", { count: false });
+      return respond('access_denied', "denied by the endpoint's policy", { count: false });
     }
     // Always all four, empty when unknown, so a proxy that copies them replaces any a client sent.
     const { pod } = outcome;
-    c.header(IDENTITY_HEADERS.name, headerValue(pod.name));
-    c.header(IDENTITY_HEADERS.namespace, headerValue(pod.namespace));
-    c.header(IDENTITY_HEADERS.id, headerValue(pod.id));
-    c.header(IDENTITY_HEADERS.cluster, headerValue(pod.cluster));
-    return c.body(null, 200);
+    const headers: Record<string, string> = {
+      [IDENTITY_HEADERS.name]: headerValue(pod.name),
+      [IDENTITY_HEADERS.namespace]: headerValue(pod.namespace),
+      [IDENTITY_HEADERS.id]: headerValue(pod.id),
+      [IDENTITY_HEADERS.cluster]: headerValue(pod.cluster),
+    };
+    if (outcome.dryRun !== undefined) headers[DRY_RUN_HEADER] = outcome.dryRun;
+    return emptyResponse(200, headers);
   };
   for (const path of FORWARD_AUTH_PATHS) app.all(path, handler);
 }

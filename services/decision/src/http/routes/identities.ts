@@ -8,6 +8,7 @@ import { decisionJson } from '@podgate/policy';
 import type { Hono } from 'hono';
 import type { AppContext, AppEnv, RouteContext } from '../context.js';
 import { ApiError, shown } from '../errors.js';
+import { jsonResponse } from '../respond.js';
 
 export function registerIdentities(app: Hono<AppEnv>, route: RouteContext): void {
   app.get('/v1/identities/:ip', async (c: AppContext) => {
@@ -30,7 +31,7 @@ export function registerIdentities(app: Hono<AppEnv>, route: RouteContext): void
       pod: podVarsFromLookup(lookup),
       lookup,
     });
-    return c.json({
+    return jsonResponse(200, {
       ip,
       clusters: route.deps.clusters,
       identity,

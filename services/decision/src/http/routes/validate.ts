@@ -6,6 +6,7 @@ import { type Diagnostic, formatDiagnostic, loadPolicyFiles } from '@podgate/pol
 import type { Hono } from 'hono';
 import type { AppContext, AppEnv, RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
+import { jsonResponse } from '../respond.js';
 
 /** The name diagnostics give the body. */
 export const VALIDATE_FILE_NAME = 'request.yaml';
@@ -20,7 +21,6 @@ export function registerValidate(app: Hono<AppEnv>, route: RouteContext): void {
     if (!result.ok) {
       const count = result.errors.length;
       return route.respond(
-        c,
         'invalid_policy',
         `${count} error${count === 1 ? '' : 's'}; configuration refused`,
         {
@@ -29,7 +29,7 @@ export function registerValidate(app: Hono<AppEnv>, route: RouteContext): void {
       );
     }
     const { config } = result;
-    return c.json({
+    return jsonResponse(200, {
       valid: true,
       endpoints: config.endpoints.map((e) => ({
         url: e.url.href,
