@@ -182,6 +182,9 @@ describe('forward-auth on real sockets', () => {
   it('decides for the TCP peer when it is not a trusted proxy: its forged headers are ignored', async () => {
     const pod = await forwardAuth('127.0.0.2');
     expect(pod.status).toBe(200);
+    // An empty body of a said length: not chunked.
+    expect(pod.headers['content-length']).toBe('0');
+    expect(pod.headers['transfer-encoding']).toBeUndefined();
     expect(pod.headers).toMatchObject({
       'x-podgate-pod-name': 'ledger-client',
       'x-podgate-pod-namespace': 'payments',

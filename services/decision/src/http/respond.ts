@@ -11,7 +11,7 @@ export function jsonResponse(status: number, body: unknown, headers?: Record<str
   });
 }
 
-/** A bodiless answer (forward-auth's allow). */
+/** A bodiless answer (forward-auth's allow); its length said, or Node would send it chunked. */
 export function emptyResponse(status: number, headers?: Record<string, string>): Response {
-  return new Response(null, { status, headers: { ...API_HEADERS, ...headers } });
+  return new Response(null, { status, headers: { 'content-length': '0', ...API_HEADERS, ...headers } });
 }
