@@ -49,9 +49,12 @@ describe('podgate', () => {
     expect(captured.stderr).not.toContain('    at ');
   });
 
-  it('says plainly that a planned subcommand is not built', async () => {
+  it('every subcommand is built: a service without its configuration says what is missing', async () => {
     const { io, captured } = captureIo();
-    expect(await main(['decision'], io)).toBe(2);
-    expect(captured.stderr).toContain('not built yet');
+    expect(await main(['decision'], io)).toBe(1);
+    expect(captured.stderr).toMatch(/^podgate decision: invalid configuration:/);
+    expect(captured.stderr).toContain('--config FILE is required');
+    expect(captured.stderr).toContain('--token-file FILE is required');
+    expect(captured.stderr).not.toContain('not built yet');
   });
 });

@@ -1,7 +1,7 @@
 import { UsageError } from './args.js';
+import { decisionCommand } from './commands/decision.js';
 import { devCommand } from './commands/dev.js';
 import { evalCommand } from './commands/eval.js';
-import { plannedCommand } from './commands/planned.js';
 import { proxyCommand } from './commands/proxy.js';
 import { validateCommand } from './commands/validate.js';
 import { watcherCommand } from './commands/watcher.js';
@@ -9,7 +9,7 @@ import { type CliIo, type Command, EXIT, processIo } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
   watcherCommand,
-  plannedCommand('decision', 'HTTP decision service (JSON API and forward-auth)'),
+  decisionCommand,
   proxyCommand,
   devCommand,
   validateCommand,

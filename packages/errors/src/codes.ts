@@ -135,15 +135,37 @@ export const ERROR_CODES = {
     meaning: 'The request carries no valid credentials for an API that requires them.',
     status: 401,
   },
-  unknown_endpoint: {
+  access_denied: {
     area: 'http',
-    meaning: 'No endpoint in the loaded configuration has that URL.',
-    status: 404,
+    meaning:
+      "The endpoint's policy refused the request (the decision service's forward-auth answer to deny).",
+    status: 403,
   },
   route_not_found: {
     area: 'http',
-    meaning: 'No such path or method on this API.',
+    meaning: 'No such path on this API.',
     status: 404,
+  },
+  method_not_allowed: {
+    area: 'http',
+    meaning: 'The path exists but not with this method; the `Allow` header lists the methods it takes.',
+    status: 405,
+  },
+  payload_too_large: {
+    area: 'http',
+    meaning: "The request body is larger than the service's limit (`--max-body-size`, 1 MiB by default).",
+    status: 413,
+  },
+  unknown_endpoint: {
+    area: 'http',
+    meaning: 'No endpoint in the loaded configuration has that URL.',
+    status: 422,
+  },
+  invalid_policy: {
+    area: 'http',
+    meaning:
+      'The configuration sent to be validated does not load; the answer lists the diagnostics (file, line, column, message).',
+    status: 422,
   },
   internal_error: {
     area: 'http',

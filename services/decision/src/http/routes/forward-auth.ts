@@ -1,0 +1,67 @@
+// /v1/forward-auth, any method, any path below it (Envoy's HTTP ext_authz appends the original
+// path to its prefix): the proxy in front of an upstream asks whether its client may pass.
+// 200 allows, with the identity in X-Podgate-Pod-* headers for the proxy to hand upstream;
+// 403 denies. The client is the TCP peer, or what a trusted proxy's headers say (client-ip.ts).
+// The body, if a proxy sends one, is never read.
+import type { Hono } from 'hono';
+import { resolveClient } from '../../client-ip.js';
+import { decide } from '../../decide.js';
+import { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY } from '../../endpoint-param.js';
+import { decisionLogLine, requestIdOf } from '../../log-line.js';
+import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
+import { emptyResponse } from '../respond.js';
+import { DRY_RUN_HEADER, headerValue, IDENTITY_HEADERS } from './common.js';
+
+export const FORWARD_AUTH_PATHS = ['/v1/forward-auth', '/v1/forward-auth/*'] as const;
+
+export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): void {
+  const { deps, respond } = route;
+  const handler = async (c: AppContext) => {
+    const choice = chooseEndpoint(
+      c.get('live').policy,
+      headerOf(c, ENDPOINT_HEADER) ?? null,
+      c.req.queries(ENDPOINT_QUERY),
+    );
+    if (!choice.ok) return respond(choice.code, choice.message);
+    const peer = peerOf(c);
+    if (peer === null) return respond('internal_error', 'the address of the peer is unknown');
+    const resolved = resolveClient({
+      peer,
+      forwardedFor: headerOf(c, 'x-forwarded-for') ?? null,
+      realIp: headerOf(c, 'x-real-ip') ?? null,
+      trusted: deps.trustedProxies,
+    });
+    if (!resolved.ok) return respond('invalid_request', resolved.message);
+    const { client } = resolved;
+    const endpoint = choice.endpoint;
+    const outcome = await decide(
+      {
+        endpoint,
+        client,
+        server: { ip: '', port: endpoint.url.port },
+        startedAt: new Date(route.clock.now()),
+      },
+      route,
+    );
+    deps.metrics.decision('forward_auth', outcome);
+    deps.logger.info(
+      decisionLogLine('forward_auth', outcome, client, peer, requestIdOf(headerOf(c, 'x-request-id'))),
+      'decision',
+    );
+    if (!outcome.allowed) {
+      // The body goes back to the client through Traefik and Caddy: it names no rule or identity.
+      return respond('access_denied', "denied by the endpoint's policy", { count: false });
+    }
+    // Always all four, empty when unknown, so a proxy that copies them replaces any a client sent.
+    const { pod } = outcome;
+    const headers: Record<string, string> = {
+      [IDENTITY_HEADERS.name]: headerValue(pod.name),
+      [IDENTITY_HEADERS.namespace]: headerValue(pod.namespace),
+      [IDENTITY_HEADERS.id]: headerValue(pod.id),
+      [IDENTITY_HEADERS.cluster]: headerValue(pod.cluster),
+    };
+    if (outcome.dryRun !== undefined) headers[DRY_RUN_HEADER] = outcome.dryRun;
+    return emptyResponse(200, headers);
+  };
+  for (const path of FORWARD_AUTH_PATHS) app.all(path, handler);
+}

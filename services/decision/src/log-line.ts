@@ -1,0 +1,56 @@
+// The one JSON log line per decision: who the client was and how that was derived (the TCP
+// peer, or which header of a trusted proxy, or the request body), the verdict answered and the
+// dry-run verdict beside it, the decision with its reason and the identity it saw (the same
+// JSON form `podgate eval` prints), and how long the lookup took.
+import type { ClientSource } from './client-ip.js';
+import { type DecisionAnswer, type DecisionOutcome, decisionAnswer, type Verdict } from './decide.js';
+import type { DecisionRoute } from './metrics.js';
+
+/** Where the client IP came from: a forward-auth request's peer or headers, or the API's body. */
+export type ClientOrigin = ClientSource | 'body';
+
+export interface DecisionLogLine {
+  route: DecisionRoute;
+  endpoint: string;
+  client: { ip: string; port: number; from: ClientOrigin };
+  /** The TCP peer that asked. */
+  peer: { ip: string; port: number };
+  request_id?: string;
+  /** What was answered. */
+  verdict: Verdict;
+  /** On a dry-run endpoint: the policy's own verdict. */
+  dry_run?: { verdict: Verdict };
+  decision: DecisionAnswer;
+  lookup_ms: number;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export function decisionLogLine(
+  route: DecisionRoute,
+  outcome: DecisionOutcome,
+  client: DecisionLogLine['client'],
+  peer: DecisionLogLine['peer'],
+  requestId: string | undefined,
+  answer: DecisionAnswer = decisionAnswer(outcome),
+): DecisionLogLine {
+  const line: DecisionLogLine = {
+    route,
+    endpoint: outcome.endpoint.url.href,
+    client,
+    peer,
+    verdict: outcome.allowed ? 'allow' : 'deny',
+    decision: answer,
+    lookup_ms: round(outcome.lookupMs),
+  };
+  if (requestId !== undefined) line.request_id = requestId;
+  if (outcome.dryRun !== undefined) line.dry_run = { verdict: outcome.dryRun };
+  return line;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
+
+/** A caller's X-Request-Id (nginx's $request_id, Envoy's x-request-id), if it is a safe token. */
+export function requestIdOf(header: string | undefined | null): string | undefined {
+  return header !== undefined && header !== null && REQUEST_ID.test(header) ? header : undefined;
+}

@@ -1,0 +1,176 @@
+// Shared by the decision service's end-to-end tests: pods written to a real Redis as the
+// watcher writes them, `podgate decision` run in-process through the CLI against it, and HTTP
+// requests from a chosen loopback source address (the pod IP the service sees as the peer).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runDecisionCommand } from '@podgate/cli';
+import type { DecisionService } from '@podgate/decision';
+import { createRedisIdentityStore, type IdentityStore, type PodRecord } from '@podgate/identity';
+import { waitFor } from '@podgate/test-support';
+
+export const EXAMPLE_CONFIG = new URL('../examples/podgate.yaml', import.meta.url).pathname;
+export const TOKEN = 'e2e-token-0123456789abcdef';
+export const CLUSTER = 'e2e';
+
+/** A JSON answer, read loosely: the tests check its shape with matchers. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON of any shape, asserted field by field
+export type JsonAnswer = any;
+
+export function podRecord(
+  uid: string,
+  ip: string,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string> = {},
+): PodRecord {
+  return {
+    uid,
+    name,
+    namespace,
+    annotations,
+    errorCode: '',
+    errorMessage: '',
+    ips: [ip],
+    resourceVersion: '5',
+  };
+}
+
+/** The pods of examples/pods.yaml that matter here, each on a loopback address a client can bind. */
+export const E2E_PODS: PodRecord[] = [
+  podRecord('uid-ledger-client', '127.0.0.2', 'payments', 'ledger-client', {
+    'k8s.ngrok.com/environment': 'production',
+  }),
+  podRecord('uid-frontend', '127.0.0.3', 'web', 'frontend'),
+  podRecord('uid-batch', '127.0.0.4', 'payments', 'batch'),
+];
+
+/** Writes `pods` to Redis as the watcher does (reconcile, then heartbeat), under `keyPrefix`. */
+export async function seedRedis(url: string, keyPrefix: string, pods = E2E_PODS): Promise<IdentityStore> {
+  const writer = await createRedisIdentityStore({ url, keyPrefix });
+  await writer.reconcile(CLUSTER, pods);
+  await writer.heartbeat(CLUSTER, 3_600_000);
+  return writer;
+}
+
+export function tempFiles(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    dir,
+    write(name: string, text: string): string {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+  };
+}
+
+export interface RunningDecision {
+  service: DecisionService;
+  port: number;
+  lines(): Array<Record<string, unknown>>;
+  stop(): Promise<number>;
+  exit: Promise<number>;
+}
+
+/** `podgate decision ARGS` in-process, through the CLI (flags, store, service); resolves once serving. */
+export async function runDecision(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningDecision> {
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      raw.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  let stop!: () => void;
+  const stopSignal = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const errors: string[] = [];
+  let service: DecisionService | undefined;
+  const exit = runDecisionCommand(args, env, {
+    stopSignal,
+    logDestination: sink,
+    err: (text) => errors.push(text),
+    onListening: (s) => {
+      service = s;
+    },
+  });
+  let exited = false;
+  void exit.then(() => {
+    exited = true;
+  });
+  await waitFor('podgate decision serving', () => service !== undefined || exited);
+  if (service === undefined) throw new Error(`podgate decision exited: ${errors.join('\n')}`);
+  const started = service;
+  return {
+    service: started,
+    port: started.port,
+    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
+    stop: () => {
+      stop();
+      return exit;
+    },
+    exit,
+  };
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json(): JsonAnswer;
+}
+
+/** One HTTP request from `localAddress` (a loopback address: the peer the service sees), no keep-alive. */
+export function httpRequest(options: {
+  port: number;
+  path: string;
+  method?: string;
+  headers?: Record<string, string | string[]>;
+  body?: string;
+  localAddress?: string;
+  host?: string;
+}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: options.host ?? '127.0.0.1',
+        port: options.port,
+        path: options.path,
+        method: options.method ?? 'GET',
+        headers: { connection: 'close', ...options.headers },
+        agent: false,
+        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export const bearer = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
+
+/** POST /v1/decisions with a token. */
+export async function decideOver(port: number, endpoint: string, clientIp: string): Promise<JsonAnswer> {
+  const res = await httpRequest({
+    port,
+    path: '/v1/decisions',
+    method: 'POST',
+    headers: { ...bearer(), 'content-type': 'application/json' },
+    body: JSON.stringify({ endpoint, client_ip: clientIp }),
+  });
+  if (res.status !== 200) throw new Error(`POST /v1/decisions: ${res.status} ${res.text}`);
+  return res.json();
+}
