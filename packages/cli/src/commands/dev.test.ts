@@ -58,6 +58,20 @@ describe('podgate dev', () => {
     expect(await fetchVia(port, '127.0.0.4')).toBe('');
     expect(captured.stdout).toContain(`curl --interface 127.0.0.2 http://127.0.0.1:${port}/`);
 
+    // The decision API answers with the token it printed.
+    const api = /The decision API is on (http:\/\/127\.0\.0\.1:\d+) \(bearer token (\S+)\)/.exec(
+      captured.stdout,
+    );
+    expect(api).not.toBeNull();
+    const answer = await fetch(`${api![1]}/v1/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api![2]}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'tcp://ledger.payments:5432', client_ip: '127.0.0.4' }),
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ allowed: false, action: 'deny', rule: { number: 2 } });
+    expect((await fetch(`${api![1]}/v1/decisions`, { method: 'POST' })).status).toBe(401);
+
     // worker-b moves to namespace web: the ledger now refuses it.
     const text = await readFile(pods, 'utf8');
     await writeFile(

@@ -8,6 +8,7 @@ import { createConfigReloader, createLogger, pollingFileWatcher, serveUntilStopp
 import { parseWatcherConfig, startWatcherService } from '@podgate/watcher';
 import { parseCommandArgs } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
+import { decisionTryThis, startDevDecision } from '../dev/decision.js';
 import { startDemoUpstreams } from '../dev/demo-upstreams.js';
 import { startDevProxy } from '../dev/proxy.js';
 import { tryThis } from '../dev/try-this.js';
@@ -20,7 +21,8 @@ Runs Podgate on a laptop, in one process, on the embedded in-memory store:
 the watcher reads --pods-file (YAML as 'kubectl get pods -A -o yaml' prints it),
 --config is loaded as the services load it, the TCP proxy serves every Kubernetes-bound
 endpoint on 127.0.0.1 (ports printed at start), demo upstreams answer on the configuration's
-127.0.0.1 upstream ports, and every endpoint's verdict for every pod is printed. Edit either
+127.0.0.1 upstream ports, the decision service answers on 127.0.0.1 (with a token made for
+the run), and every endpoint's verdict for every pod is printed. Edit either
 file (or send SIGHUP): changed verdicts are printed again and new connections get them; a
 bad configuration is reported and the last good one kept.
 
@@ -130,11 +132,27 @@ export const devCommand: Command = {
       return EXIT.invalid;
     }
 
+    let decision: Awaited<ReturnType<typeof startDevDecision>>;
+    try {
+      decision = await startDevDecision({ configPaths, store, cluster, logger });
+    } catch (error) {
+      io.err(`podgate dev: the decision service could not start: ${(error as Error).message}`);
+      reloader.stop();
+      await proxy.stop();
+      await upstreams.close();
+      await service.stop();
+      await store.close();
+      return EXIT.invalid;
+    }
+
     let table = (await compute()) ?? [[]];
     io.out(
       `Verdicts (cluster ${cluster}, ${podsPath} + ${configPaths.join(', ')}):\n\n${formatTable(table)}\n`,
     );
     io.out(tryThis(table, proxy.listeners(), configPaths[0]!, podsPath));
+    io.out(
+      decisionTryThis(decision, proxy.listeners()[0]?.endpoint ?? 'tcp://ledger.payments:5432').join('\n'),
+    );
 
     // Recompute only after the watcher wrote a new listing (or the config changed), so the
     // rows read from the file and the identities read from the store describe the same file.
@@ -166,6 +184,7 @@ export const devCommand: Command = {
       stop: async () => {
         clearInterval(timer);
         reloader.stop();
+        await decision.service.stop();
         await proxy.stop();
         await upstreams.close();
         await service.stop();

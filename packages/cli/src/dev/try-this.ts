@@ -28,8 +28,6 @@ export function tryThis(
     `  npx podgate eval --config ${configPath} --pods-file ${podsPath} --endpoint tcp://ledger.payments:5432 --client-ip 127.0.0.4`,
     '  npx podgate validate --each examples/seed/*.yaml',
     `  edit ${podsPath} (move worker-b to namespace web, or delete worker-a): the verdicts here and the proxy's answers change`,
-    '',
-    'Stop with Ctrl-C.',
   );
   return lines.join('\n');
 }
