@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     };
     const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
     const text = [
-      `The decision service under wrk: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per measurement, ${ROUNDS} rounds of /healthz, POST /v1/decisions and /v1/forward-auth one after another on the same server process (pinned to core 0; wrk on core 1), against redis-server ${RECORDS.toLocaleString('en-US')} identities, a new client IP each request, logging one line per decision. Node ${process.version}, ${cpu}, ${new Date().toISOString()}. Ranges are over the rounds; the ratio is each round's rate over that round's /healthz rate.`,
+      `The decision service under wrk: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per measurement, ${ROUNDS} rounds of /healthz, POST /v1/decisions and /v1/forward-auth one after another on the same server process (pinned to core 0; wrk on core 1), against a redis-server holding ${RECORDS.toLocaleString('en-US')} identities, a new client IP each request, logging one line per decision. Node ${process.version}, ${cpu}, ${new Date().toISOString()}. Ranges are over the rounds; the ratio is each round's rate over that round's /healthz rate.`,
       '',
       '| route | requests/s | ratio to /healthz | p50 ms | p99 ms | server CPU µs/request | CPU ratio to /healthz | target |',
       '|---|---:|---:|---:|---:|---:|---:|:---|',

@@ -148,4 +148,12 @@ describe.skipIf(!haveCaddy)('Caddy forward_auth in front of an upstream', () => 
     const replaced = await through('127.0.0.2', { 'x-podgate-pod-name': 'admin' });
     expect(replaced.json()).toMatchObject({ 'x-podgate-pod-name': 'ledger-client' });
   });
+
+  it('fails closed when the decision service is gone: 502, nothing reaches the upstream', async () => {
+    expect(await decision?.stop()).toBe(0);
+    decision = undefined;
+    reached.length = 0;
+    expect((await through('127.0.0.2')).status).toBe(502);
+    expect(reached).toHaveLength(0);
+  });
 });
