@@ -58,8 +58,8 @@ export function createDecisionApp(deps: DecisionAppDeps): Hono<AppEnv> {
   app.get('/openapi.json', (c) => c.json(openApiJson()));
   app.get('/openapi.yaml', (c) => c.text(openApiYaml(), 200, { 'content-type': 'application/yaml' }));
 
-  // Every /v1 answer: never cached by anything between (a verdict is per request), never sniffed.
-  // The configuration in force is read once here, so a reload mid-request changes nothing for it.
+  // The configuration in force is read once here, so a reload mid-request changes nothing for
+  // it; then the token. (Every /v1 answer is built by respond.ts, with no-store and nosniff.)
   app.use('/v1/*', async (c: AppContext, next) => {
     const started = now();
     const live = deps.config();

@@ -3,7 +3,7 @@
 import { podVarsFromLookup } from '@podgate/identity';
 import { decisionJson } from '@podgate/policy';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER, loadTestConfig, testApp } from '../../test/fixtures.js';
+import { CLUSTER, loadTestConfig, podStore, testApp } from '../../test/fixtures.js';
 
 const LEDGER = 'tcp://ledger.payments:5432';
 
@@ -291,6 +291,27 @@ describe('POST /v1/decisions refuses', () => {
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  });
+
+  it('an unexpected failure is 500 internal_error: the stack goes to the log, never to the caller', async () => {
+    // A reader that breaks its contract (lookups never throw), to reach the last resort.
+    const broken = await podStore();
+    broken.lookup = () => Promise.reject(new Error('reader exploded at /srv/secret/path.ts:12'));
+    const t = await testApp({ store: broken });
+    const res = await t.request('/v1/decisions', { method: 'POST', body: ok });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'internal_error', message: 'internal error; the service log has the details' },
+    });
+    expect(text).not.toMatch(/exploded|secret|\.ts/);
+    expect(t.lines().find((l) => l.level === 50)).toMatchObject({
+      msg: 'internal error while answering a request',
+      err: { message: expect.stringContaining('exploded'), stack: expect.stringContaining('Error') },
+      path: '/v1/decisions',
+    });
+    // The service goes on answering.
+    expect((await t.request('/healthz')).status).toBe(200);
   });
 
   it('counts every error answer by code, and logs no decision for it', async () => {
