@@ -1,0 +1,126 @@
+// The one way a long-running subcommand runs a service: read its flags and environment (the
+// only place that does), open the store, start the service, serve it until SIGTERM/SIGINT,
+// drain it, close the store. `podgate watcher`, `proxy` and `decision` differ only in the spec.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { errorMessage } from '@podgate/errors';
+import { type IdentityStore, openStore, type StoreOptions, storeKind } from '@podgate/identity';
+import {
+  createLogger,
+  type DestinationStream,
+  EXIT,
+  flushLogger,
+  type Logger,
+  type LogLevel,
+  nextSignal,
+  type ParsedConfig,
+  type ServiceHandle,
+  type SignalSource,
+  serveUntilStopped,
+} from '@podgate/runtime';
+import type { FlagValues } from './args.js';
+
+export interface ServiceCommandSpec<C, S extends ServiceHandle> {
+  /** `watcher`, `proxy`, `decision`: the subcommand, and `podgate-<name>` in every log line. */
+  name: string;
+  flags: NonNullable<ParseArgsConfig['options']>;
+  help: string;
+  parse(values: FlagValues, env: Readonly<Record<string, string | undefined>>): ParsedConfig<C>;
+  logLevel(config: C): LogLevel;
+  /** A line per connection or request: stdout written in batches (runtime's createLogger). */
+  bufferedLogs?: boolean;
+  storeOptions(config: C, onError: (error: unknown) => void): StoreOptions;
+  /** Logged when the store is the embedded one, visible to this process only. */
+  memoryStoreWarning: string;
+  start(config: C, deps: { store: IdentityStore; logger: Logger; signals?: SignalSource }): Promise<S>;
+  /** How long the stop may take before it is forced. */
+  drainTimeoutMs(config: C): number;
+}
+
+export interface RunServiceOptions<S> {
+  /** Resolves when the command should stop; default: SIGTERM or SIGINT. */
+  stopSignal?: Promise<unknown>;
+  /** SIGHUP (reload) and a second stop signal (force); default: the process's, unless stopSignal is given. */
+  signals?: SignalSource;
+  /** Log destination; default stdout. */
+  logDestination?: DestinationStream;
+  /** Error output; default stderr. */
+  err?: (text: string) => void;
+  /** Normal output (the help); default stdout. */
+  out?: (text: string) => void;
+  /** Called once serving (tests listen on port 0). */
+  onListening?: (service: S) => void;
+}
+
+export async function runServiceCommand<C, S extends ServiceHandle>(
+  spec: ServiceCommandSpec<C, S>,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  options: RunServiceOptions<S> = {},
+): Promise<number> {
+  const name = `podgate ${spec.name}`;
+  const err = options.err ?? ((text: string) => process.stderr.write(`${text}\n`));
+  let values: FlagValues;
+  try {
+    values = parseArgs({ args: argv, options: spec.flags, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    err(`${name}: ${errorMessage(error)}\nRun '${name} --help' for usage.`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    (options.out ?? ((text: string) => process.stdout.write(`${text}\n`)))(spec.help);
+    return EXIT.ok;
+  }
+  const parsed = spec.parse(values, env);
+  if (!parsed.ok) {
+    err(`${name}: invalid configuration:\n${parsed.message}`);
+    return EXIT.invalid;
+  }
+  const config = parsed.config;
+  const logger = createLogger({
+    service: `podgate-${spec.name}`,
+    level: spec.logLevel(config),
+    ...(options.logDestination !== undefined
+      ? { destination: options.logDestination }
+      : spec.bufferedLogs
+        ? { bufferBytes: 16_384 }
+        : {}),
+  });
+  const stopRequested = options.stopSignal ?? nextSignal(process);
+  const signals = options.signals ?? (options.stopSignal ? undefined : process);
+  const storeOptions = spec.storeOptions(config, (error) =>
+    logger.debug({ err: errorMessage(error) }, 'redis connection error'),
+  );
+
+  let store: IdentityStore;
+  try {
+    store = await openStore(storeOptions);
+  } catch (error) {
+    err(`${name}: ${errorMessage(error)}`);
+    return EXIT.invalid;
+  }
+  if (storeKind(storeOptions) === 'memory') logger.warn(spec.memoryStoreWarning);
+  let service: S;
+  try {
+    service = await spec.start(config, { store, logger, ...(signals !== undefined ? { signals } : {}) });
+  } catch (error) {
+    err(`${name}: ${errorMessage(error)}`);
+    await store.close();
+    return EXIT.invalid;
+  }
+  options.onListening?.(service);
+
+  const code = await serveUntilStopped(service, {
+    stopRequested,
+    ...(signals !== undefined ? { signals } : {}),
+    drainTimeoutMs: spec.drainTimeoutMs(config),
+    logger,
+  });
+  await store.close();
+  logger.info('stopped');
+  await flushLogger(logger);
+  return code;
+}
+
+/** The memory-store warning of a reader (proxy, decision). */
+export const READER_MEMORY_STORE_WARNING =
+  'no --redis/REDIS_URL: the embedded in-memory store is empty in this process (every identity is ERR_NGROK_28001); give --redis to read the watcher’s store';
