@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisIdentityStore } from '@podgate/identity';
 import { freePort, startRedis } from '@podgate/test-support';
-import { fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
+import { cpuMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
 import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -115,39 +115,46 @@ try {
       port,
     );
   peers.push(await startNginx(LOAD_CORE, nginxPort!));
-  peers.push(await startHaproxy(PROXY_CORE, haproxyPort!, nginxPort!));
-  peers.push(
-    await startPinned(
-      PROXY_CORE,
-      [process.execPath, join(here, 'proxy/bare-pipe.mjs'), String(pipePort), String(nginxPort)],
-      pipePort!,
-    ),
+  const haproxy = await startHaproxy(PROXY_CORE, haproxyPort!, nginxPort!);
+  peers.push(haproxy);
+  const pipe = await startPinned(
+    PROXY_CORE,
+    [process.execPath, join(here, 'proxy/bare-pipe.mjs'), String(pipePort), String(nginxPort)],
+    pipePort!,
   );
+  peers.push(pipe);
   const podgateShared = await podgate(podgatePort!, '2ms');
   const podgateAlone = await podgate(podgateAlonePort!, '0');
   peers.push(podgateShared, podgateAlone);
 
   const targets = [
-    { name: 'direct to nginx', port: nginxPort! },
-    { name: 'HAProxy 2.6, TCP mode, source ACL', port: haproxyPort! },
-    { name: 'bare Node.js net pipe', port: pipePort! },
-    { name: 'podgate proxy (lookup + policy + log line)', port: podgatePort! },
-    { name: 'podgate proxy, --lookup-share 0', port: podgateAlonePort! },
+    { name: 'direct to nginx', port: nginxPort!, pid: 0 },
+    { name: 'HAProxy 2.6, TCP mode, source ACL', port: haproxyPort!, pid: haproxy.pid },
+    { name: 'bare Node.js net pipe', port: pipePort!, pid: pipe.pid },
+    { name: 'podgate proxy (lookup + policy + log line)', port: podgatePort!, pid: podgateShared.pid },
+    { name: 'podgate proxy, --lookup-share 0', port: podgateAlonePort!, pid: podgateAlone.pid },
   ];
   const url = (port: number, path = '/') => `http://127.0.0.1:${port}${path}`;
 
   // Warm-up (JIT, connections), then alternating rounds.
   for (const t of targets) await wrk(LOAD_CORE, url(t.port), { connections: 50, seconds: 1, close: true });
   const rates = targets.map(() => [] as number[]);
+  // CPU time of the proxy process per connection, from /proc: independent of how busy the
+  // load generator's core is.
+  const cpuPerConn = targets.map(() => [] as number[]);
   const errors = targets.map(() => 0);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, t] of targets.entries()) {
+      const before = t.pid > 0 ? await cpuMs(t.pid) : 0;
       const r = await wrk(LOAD_CORE, url(t.port), { connections: 50, seconds: SECONDS, close: true });
+      const after = t.pid > 0 ? await cpuMs(t.pid) : 0;
       rates[k]!.push(r.requestsPerSec);
+      if (t.pid > 0) cpuPerConn[k]!.push(((after - before) * 1000) / (r.requestsPerSec * SECONDS));
       errors[k]! += r.errors;
     }
   }
   const rate = rates.map(median);
+  const cpuUs = cpuPerConn.map((xs) => (xs.length > 0 ? median(xs) : 0));
 
   // Added connect latency at a fixed 1,000 new connections per second.
   const latency = async (port: number) => {
@@ -204,6 +211,9 @@ try {
     bulk_podgate_vs_bare_pipe: bulkRates.podgate / bulkRates.pipe,
     bulk_podgate_vs_haproxy: bulkRates.podgate / bulkRates.haproxy,
     podgate_rss_bytes: { idle: rssIdleBefore, with_1000_idle_connections: rssWithIdle },
+    cpu_us_per_connection: Object.fromEntries(
+      targets.filter((t) => t.pid > 0).map((t) => [t.name, cpuUs[targets.indexOf(t)]]),
+    ),
     wrk_errors: Object.fromEntries(targets.map((t, k) => [t.name, errors[k]])),
   };
   const met = (ok: boolean) => (ok ? 'met' : 'missed');
