@@ -220,11 +220,11 @@ try {
   const lines = [
     `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk and the latency generator on core ${LOAD_CORE}; Redis unpinned. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s.`,
     '',
-    '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy |',
-    '|---|---:|---:|---:|',
+    '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy | proxy CPU per connection |',
+    '|---|---:|---:|---:|---:|',
     ...targets.map(
       (t, k) =>
-        `| ${t.name} | ${fmt(rate[k]!)} | ${(rate[k]! / rPipe).toFixed(2)} | ${(rate[k]! / rHaproxy).toFixed(2)} |`,
+        `| ${t.name} | ${fmt(rate[k]!)} | ${(rate[k]! / rPipe).toFixed(2)} | ${(rate[k]! / rHaproxy).toFixed(2)} | ${t.pid > 0 ? `${cpuUs[k]!.toFixed(0)} us` : ''} |`,
     ),
     '',
     '| figure | measured | target | |',
