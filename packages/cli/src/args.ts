@@ -17,3 +17,15 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
 
 /** What parseArgs gives for a command's flags. */
 export type FlagValues = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;
+
+/** A flag's text, or undefined when absent (or given as a boolean). */
+export function flagText(values: FlagValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A repeatable flag's texts, or undefined when absent. */
+export function flagList(values: FlagValues, name: string): string[] | undefined {
+  const value = values[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+}

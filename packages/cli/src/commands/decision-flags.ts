@@ -4,7 +4,7 @@
 import { type DecisionConfigInput, decisionConfigSchema } from '@podgate/decision';
 import { type ParsedConfig, parseConfig, presentOnly } from '@podgate/runtime';
 import { z } from 'zod';
-import type { FlagValues } from '../args.js';
+import { type FlagValues, flagList, flagText } from '../args.js';
 import {
   clusterFlagInput,
   readerStoreFlagsSchema,
@@ -79,14 +79,8 @@ const decisionFlagsSchema = z.intersection(readerStoreFlagsSchema, decisionConfi
 export type DecisionFlags = z.output<typeof decisionFlagsSchema>;
 
 export function decisionFlagsInput(values: FlagValues, env: Readonly<Record<string, string | undefined>>) {
-  const str = (name: string) => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const list = (name: string) => {
-    const value = values[name];
-    return Array.isArray(value) ? (value as string[]) : undefined;
-  };
+  const str = (name: string) => flagText(values, name);
+  const list = (name: string) => flagList(values, name);
   const decision: Record<keyof DecisionConfigInput, unknown> = {
     configFiles: list('config'),
     listen: str('listen'),

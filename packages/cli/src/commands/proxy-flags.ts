@@ -4,7 +4,7 @@
 import { type ProxyConfigInput, proxyConfigSchema } from '@podgate/proxy';
 import { type ParsedConfig, parseConfig, presentOnly } from '@podgate/runtime';
 import { z } from 'zod';
-import type { FlagValues } from '../args.js';
+import { type FlagValues, flagList, flagText } from '../args.js';
 import {
   clusterFlagInput,
   readerStoreFlagsSchema,
@@ -80,14 +80,8 @@ const proxyFlagsSchema = z.intersection(readerStoreFlagsSchema, proxyConfigSchem
 export type ProxyFlags = z.output<typeof proxyFlagsSchema>;
 
 export function proxyFlagsInput(values: FlagValues, env: Readonly<Record<string, string | undefined>>) {
-  const str = (name: string) => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const list = (name: string) => {
-    const value = values[name];
-    return Array.isArray(value) ? (value as string[]) : undefined;
-  };
+  const str = (name: string) => flagText(values, name);
+  const list = (name: string) => flagList(values, name);
   const proxy: Record<keyof ProxyConfigInput, unknown> = {
     configFiles: list('config'),
     binds: list('bind'),

@@ -4,7 +4,7 @@
 import { type ParsedConfig, parseConfig, presentOnly } from '@podgate/runtime';
 import { type WatcherConfigInput, watcherConfigSchema } from '@podgate/watcher';
 import { z } from 'zod';
-import type { FlagValues } from '../args.js';
+import { type FlagValues, flagText } from '../args.js';
 import {
   ANNOTATION_PREFIX_FLAG,
   ANNOTATION_PREFIX_HELP,
@@ -90,10 +90,7 @@ export type WatcherFlags = z.output<typeof watcherFlagsSchema>;
 
 /** Flags and environment to the schemas' input; flags win. */
 export function watcherFlagsInput(values: FlagValues, env: Readonly<Record<string, string | undefined>>) {
-  const str = (name: string) => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
+  const str = (name: string) => flagText(values, name);
   const clusters = clusterFlagInput(values, env);
   const watcher: Record<keyof WatcherConfigInput, unknown> = {
     cluster: clusters?.length === 1 ? clusters[0] : clusters,
