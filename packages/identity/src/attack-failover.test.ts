@@ -42,7 +42,8 @@ async function fenced(writer: IdentityWriter, epoch: number): Promise<IdentityWr
 }
 
 /** Retries `write` until Redis takes it (after a restart the client reconnects first). */
-async function once(write: () => Promise<unknown>, timeoutMs = 5_000): Promise<void> {
+// Up to 15 s: after a restart the client reconnects on its own backoff, slower on a loaded machine.
+async function once(write: () => Promise<unknown>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
