@@ -111,7 +111,9 @@ describe('attack: failover', () => {
     // The leader carries on: its heartbeat and its reconcile from its view (pod p only).
     await once(() => w2.heartbeat('c', 60_000));
     await once(() => w2.reconcile('c', [record('p', ['10.4.0.2'], '200')], { listingVersion: '210' }));
-    await leader.refreshFreshness();
+    // A background heartbeat read sent across the restart may still be waiting out its command
+    // timeout: refreshFreshness shares it, so it is retried like the writes.
+    await once(() => leader.refreshFreshness());
     expect(who(await leader.lookup('10.4.0.2', ['c']))).toBe('p');
 
     // The deposed leader's late write of a pod deleted long ago, and an unelected watcher.
@@ -152,7 +154,7 @@ describe('attack: failover', () => {
       .toBe('<stale_cluster>');
     await once(() => writer.heartbeat('c', 60_000));
     await once(() => writer.reconcile('c', [record('p', ['10.4.0.2'], '5')], { listingVersion: '6' }));
-    await reader.refreshFreshness();
+    await once(() => reader.refreshFreshness());
     expect(who(await reader.lookup('10.4.0.2', ['c']))).toBe('p');
   });
 
