@@ -83,7 +83,17 @@ describe('proxy: the store goes away and comes back', () => {
       return r.ok ? 'found' : r.reason;
     };
     await expect.poll(reason, { timeout: 5_000 }).toBe('stale_cluster');
-    await fill(s);
+    // The writes retried until the client has reconnected (a read sent across the restart
+    // may still wait out its command timeout).
+    const refilled = async () => {
+      try {
+        await fill(s);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(refilled, { timeout: 15_000 }).toBe(true);
     await expect.poll(verdicts, { timeout: 5_000 }).toEqual(['a', '', 'c', '']);
   });
 });
