@@ -18,6 +18,7 @@ import {
   serveUntilStopped,
 } from '@podgate/runtime';
 import type { FlagValues } from './args.js';
+import { type StoreFlags, toStoreOptions } from './store-flags.js';
 
 export interface ServiceCommandSpec<C, S extends ServiceHandle> {
   /** `watcher`, `proxy`, `decision`: the subcommand, and `podgate-<name>` in every log line. */
@@ -124,3 +125,15 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
 /** The memory-store warning of a reader (proxy, decision). */
 export const READER_MEMORY_STORE_WARNING =
   'no --redis/REDIS_URL: the embedded in-memory store is empty in this process (every identity is ERR_NGROK_28001); give --redis to read the watcher’s store';
+
+/** The store options of a reader (proxy, decision): the clusters it consults and its lookup deadline. */
+export function readerStoreOptions(
+  config: StoreFlags & { clusters: string[]; lookupTimeoutMs: number },
+  onError: (error: unknown) => void,
+): StoreOptions {
+  return toStoreOptions(config, {
+    clusters: config.clusters,
+    lookupTimeoutMs: config.lookupTimeoutMs,
+    onError,
+  });
+}

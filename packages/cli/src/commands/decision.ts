@@ -5,9 +5,9 @@ import type { Command } from '../io.js';
 import {
   READER_MEMORY_STORE_WARNING,
   type RunServiceOptions,
+  readerStoreOptions,
   runServiceCommand,
 } from '../service-command.js';
-import { toStoreOptions } from '../store-flags.js';
 import { DECISION_FLAGS, DECISION_HELP, type DecisionFlags, parseDecisionFlags } from './decision-flags.js';
 
 export type RunDecisionOptions = RunServiceOptions<DecisionService>;
@@ -24,12 +24,7 @@ export function runDecisionCommand(
       help: DECISION_HELP,
       parse: parseDecisionFlags,
       logLevel: (config) => config.logLevel,
-      storeOptions: (config, onError) =>
-        toStoreOptions(config, {
-          clusters: config.clusters,
-          lookupTimeoutMs: config.lookupTimeoutMs,
-          onError,
-        }),
+      storeOptions: readerStoreOptions,
       memoryStoreWarning: READER_MEMORY_STORE_WARNING,
       start: (config, deps) => startDecisionService(config, { ...deps, clusters: config.clusters }),
       drainTimeoutMs: (config) => config.drainTimeoutMs,

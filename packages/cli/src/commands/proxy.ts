@@ -5,9 +5,9 @@ import type { Command } from '../io.js';
 import {
   READER_MEMORY_STORE_WARNING,
   type RunServiceOptions,
+  readerStoreOptions,
   runServiceCommand,
 } from '../service-command.js';
-import { toStoreOptions } from '../store-flags.js';
 import { PROXY_FLAGS, PROXY_HELP, type ProxyFlags, parseProxyFlags } from './proxy-flags.js';
 
 export type RunProxyOptions = RunServiceOptions<ProxyService>;
@@ -25,12 +25,7 @@ export function runProxyCommand(
       parse: parseProxyFlags,
       logLevel: (config) => config.logLevel,
       bufferedLogs: true,
-      storeOptions: (config, onError) =>
-        toStoreOptions(config, {
-          clusters: config.clusters,
-          lookupTimeoutMs: config.lookupTimeoutMs,
-          onError,
-        }),
+      storeOptions: readerStoreOptions,
       memoryStoreWarning: READER_MEMORY_STORE_WARNING,
       start: (config, deps) => startProxyService(config, { ...deps, clusters: config.clusters }),
       // The service drains its connections itself (--drain-timeout), then closes its admin server.
