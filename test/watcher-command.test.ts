@@ -65,15 +65,15 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('runWatcherCommand', () => {
-  it('refuses bad flags (2) and a bad configuration (1) with a clear message', async () => {
+  it('refuses bad flags and flag values (2) and an unusable kubeconfig (1) with a clear message', async () => {
     const badFlag = run(['--cluster', 'x', '--no-such-flag']);
     expect(await badFlag.exit).toBe(2);
     expect(badFlag.errors.join('\n')).toMatch(/no-such-flag/);
     const noCluster = run(['--pods-file', 'p.yaml']);
-    expect(await noCluster.exit).toBe(1);
+    expect(await noCluster.exit).toBe(2);
     expect(noCluster.errors.join('\n')).toMatch(/--cluster \(or PODGATE_CLUSTER\) is required/);
     const badTtl = run(['--heartbeat-ttl', 'forever'], { PODGATE_CLUSTER: 'c' });
-    expect(await badTtl.exit).toBe(1);
+    expect(await badTtl.exit).toBe(2);
     expect(badTtl.errors.join('\n')).toMatch(/--heartbeat-ttl/);
     const badKubeconfig = run(['--cluster', 'c', '--kubeconfig', join(dir, 'missing')]);
     expect(await badKubeconfig.exit).toBe(1);

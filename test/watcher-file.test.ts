@@ -87,11 +87,11 @@ describe.each([
 
     // A broken edit: refused as a whole, logged with file and line, last good state kept.
     writeFileSync(file, `${listYaml(podYaml('d', '10.2.0.4'))}  - [unclosed\n`);
-    await waitFor('bad file logged', () =>
-      logs().some((l) => l.msg === 'pods file unusable; keeping the last good state'),
-    );
-    const error = logs().find((l) => l.msg === 'pods file unusable; keeping the last good state');
+    const kept = 'pods file unusable; keeping the last good state (2 pods)';
+    await waitFor('bad file logged', () => logs().some((l) => l.msg === kept));
+    const error = logs().find((l) => l.msg === kept);
     expect(String(error?.err)).toContain('pods.yaml:');
+    expect(error?.lastGoodPods).toBe(2);
     expect(await who('10.2.0.4')).toBe('!not_found');
     expect(await who('10.2.0.3')).toBe('files/c');
     expect(watcher.status().heartbeating).toBe(true);
@@ -126,9 +126,13 @@ describe.each([
 
   it('does not become ready while the file is missing, and starts once it appears', async () => {
     start();
+    // There is no last good state to keep: the message says so.
     await waitFor('missing file logged', () =>
-      logs().some((l) => l.msg === 'pods file unusable; keeping the last good state'),
+      logs().some(
+        (l) => l.msg === 'pods file unusable, and never read: no pods are recorded until it is fixed',
+      ),
     );
+    expect(logs().some((l) => String(l.msg).includes('keeping'))).toBe(false);
     expect(watcher.status().synced).toBe(false);
     writeFileSync(file, listYaml(podYaml('a', '10.2.1.1')));
     await watcher.ready;

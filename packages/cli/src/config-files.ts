@@ -32,5 +32,11 @@ export async function loadConfigFiles(
     io.err(`${count} error${count === 1 ? '' : 's'}; configuration refused.`);
     return undefined;
   }
+  // Valid, but surely not what was meant: an empty file (or one of only comments) gates nothing.
+  for (const file of result.files) {
+    if (file.endpoints === 0 && file.policies === 0) {
+      io.err(`${file.path}:1:1: warning: no endpoints and no traffic policies in this file (is it empty?)`);
+    }
+  }
   return result;
 }

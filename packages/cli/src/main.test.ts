@@ -51,7 +51,7 @@ describe('podgate', () => {
 
   it('every subcommand is built: a service without its configuration says what is missing', async () => {
     const { io, captured } = captureIo();
-    expect(await main(['decision'], io)).toBe(1);
+    expect(await main(['decision'], io)).toBe(2);
     expect(captured.stderr).toMatch(/^podgate decision: invalid configuration:/);
     expect(captured.stderr).toContain('--config FILE is required');
     expect(captured.stderr).toContain('--token-file FILE is required');

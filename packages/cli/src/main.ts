@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { decisionCommand } from './commands/decision.js';
 import { devCommand } from './commands/dev.js';
@@ -16,6 +17,14 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
 ];
 
+/** The version of this package (packages/cli/package.json), which is Podgate's version. */
+export function podgateVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -23,6 +32,7 @@ export function topLevelHelp(): string {
     'podgate: allow or refuse connections by the Kubernetes pod they come from.',
     '',
     'Usage: podgate <command> [options]',
+    '       podgate --version',
     '',
     'Commands:',
     ...lines,
@@ -36,6 +46,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(topLevelHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`podgate ${podgateVersion()}`);
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -2,7 +2,7 @@
 // only place that does), open the store, start the service, serve it until SIGTERM/SIGINT,
 // drain it, close the store. `podgate watcher`, `proxy` and `decision` differ only in the spec.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { errorMessage } from '@podgate/errors';
+import { type ErrorCode, errorMessage, hasErrorCode } from '@podgate/errors';
 import { type IdentityStore, openStore, type StoreOptions, storeKind } from '@podgate/identity';
 import {
   createLogger,
@@ -20,6 +20,13 @@ import {
 import type { FlagValues } from './args.js';
 import { type StoreFlags, toStoreOptions } from './store-flags.js';
 
+/** Start-up failures that are the command line's fault (exit 2): nothing says where pods come from. */
+const USAGE_CODES: readonly ErrorCode[] = ['no_pod_source'];
+
+function exitFor(error: unknown): number {
+  return hasErrorCode(error, ...USAGE_CODES) ? EXIT.usage : EXIT.invalid;
+}
+
 export interface ServiceCommandSpec<C, S extends ServiceHandle> {
   /** `watcher`, `proxy`, `decision`: the subcommand, and `podgate-<name>` in every log line. */
   name: string;
@@ -29,6 +36,8 @@ export interface ServiceCommandSpec<C, S extends ServiceHandle> {
   logLevel(config: C): LogLevel;
   /** A line per connection or request: stdout written in batches (runtime's createLogger). */
   bufferedLogs?: boolean;
+  /** Checks what can be checked before the store is opened (files named by flags); throws to refuse. */
+  precheck?(config: C): Promise<void>;
   storeOptions(config: C, onError: (error: unknown) => void): StoreOptions;
   /** Logged when the store is the embedded one, visible to this process only. */
   memoryStoreWarning: string;
@@ -71,12 +80,20 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
     (options.out ?? ((text: string) => process.stdout.write(`${text}\n`)))(spec.help);
     return EXIT.ok;
   }
+  // Flags and environment are the command line: what they get wrong is a usage error (2), like
+  // an unknown flag; what is found wrong once running (files, the store, ports) is 1.
   const parsed = spec.parse(values, env);
   if (!parsed.ok) {
-    err(`${name}: invalid configuration:\n${parsed.message}`);
-    return EXIT.invalid;
+    err(`${name}: invalid configuration:\n${parsed.message}\nRun '${name} --help' for usage.`);
+    return EXIT.usage;
   }
   const config = parsed.config;
+  try {
+    await spec.precheck?.(config);
+  } catch (error) {
+    err(`${name}: ${errorMessage(error)}`);
+    return exitFor(error);
+  }
   const logger = createLogger({
     service: `podgate-${spec.name}`,
     level: spec.logLevel(config),
@@ -106,7 +123,7 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
   } catch (error) {
     err(`${name}: ${errorMessage(error)}`);
     await store.close();
-    return EXIT.invalid;
+    return exitFor(error);
   }
   options.onListening?.(service);
 

@@ -36,7 +36,13 @@ export const ERROR_CODES = {
   },
   invalid_kubeconfig: {
     area: 'config',
-    meaning: 'No usable kubeconfig or in-cluster service account credentials.',
+    meaning:
+      'A kubeconfig or in-cluster service account that is there but cannot be used; the message says why.',
+  },
+  no_pod_source: {
+    area: 'config',
+    meaning:
+      'The watcher was told of no pod source: no --pods-file, no in-cluster service account, no KUBECONFIG, no ~/.kube/config (exit 2).',
   },
 
   kube_api_unauthorized: {
@@ -107,7 +113,8 @@ export const ERROR_CODES = {
   },
   stale_cluster: {
     area: 'lookup',
-    meaning: 'The only possible owners are in clusters whose watcher stopped heartbeating.',
+    meaning:
+      'The only possible owners are in clusters whose watcher stopped heartbeating, or a consulted cluster that no watcher has ever written (a misspelt cluster name): the message says which.',
   },
 
   policy_eval_error: {

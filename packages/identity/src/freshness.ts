@@ -4,9 +4,17 @@
 // that TTL). So a dead watcher's claims stop counting when its heartbeat expires (plus the
 // read's latency), and a renewed heartbeat is seen within one refresh interval.
 
+/** What one read of a cluster's heartbeat found. */
+export interface HeartbeatRead {
+  /** Remaining TTL in ms; negative = no heartbeat. */
+  ttlMs: number;
+  /** Whether anything of the cluster is in the store (a heartbeat or records): false for a name no watcher ever wrote. */
+  written: boolean;
+}
+
 export interface FreshnessOptions {
-  /** Remaining heartbeat TTL in ms per cluster; negative or missing = no heartbeat. */
-  readTtls: (clusters: readonly string[]) => Promise<Map<string, number>>;
+  /** Per cluster; missing = no heartbeat and nothing written. */
+  readTtls: (clusters: readonly string[]) => Promise<Map<string, HeartbeatRead>>;
   refreshMs: number;
   now: () => number;
   /** Failures of background refreshes (the store keeps the last known expiries). */
@@ -15,6 +23,8 @@ export interface FreshnessOptions {
 
 export class FreshnessTracker {
   private readonly freshUntil = new Map<string, number>();
+  /** Clusters found with nothing in the store at the last read. */
+  private readonly unwritten = new Set<string>();
   private readonly tracked = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -36,6 +46,11 @@ export class FreshnessTracker {
 
   isFresh(cluster: string): boolean {
     return (this.freshUntil.get(cluster) ?? Number.NEGATIVE_INFINITY) > this.options.now();
+  }
+
+  /** False when the last read found nothing of `cluster` in the store: no watcher ever wrote it. */
+  wasWritten(cluster: string): boolean {
+    return !this.unwritten.has(cluster);
   }
 
   /** Clusters among `clusters` not tracked yet (a lookup must then wait for `track`). */
@@ -66,8 +81,10 @@ export class FreshnessTracker {
     const readAt = this.options.now();
     const ttls = await this.options.readTtls(clusters);
     for (const cluster of clusters) {
-      const ttl = ttls.get(cluster) ?? -1;
-      this.freshUntil.set(cluster, ttl > 0 ? readAt + ttl : Number.NEGATIVE_INFINITY);
+      const read = ttls.get(cluster) ?? { ttlMs: -1, written: false };
+      this.freshUntil.set(cluster, read.ttlMs > 0 ? readAt + read.ttlMs : Number.NEGATIVE_INFINITY);
+      if (read.written) this.unwritten.delete(cluster);
+      else this.unwritten.add(cluster);
     }
   }
 }

@@ -135,7 +135,13 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
       }
     }
     const now = this.now();
-    return resolveClaims(canonical, entries, clusters, (c) => (this.heartbeats.get(c) ?? -Infinity) > now);
+    return resolveClaims(
+      canonical,
+      entries,
+      clusters,
+      (c) => (this.heartbeats.get(c) ?? -Infinity) > now,
+      (c) => this.heartbeats.has(c) || this.pods.has(c),
+    );
   }
 
   async close(): Promise<void> {}

@@ -157,7 +157,14 @@ export class RedisReader {
         entries.push({ cluster: clusters[n]!, uid, claim: decodeEntry(entry) });
       }
     }
-    return resolveClaims(ip, entries, clusters, (c) => this.deps.freshness.isFresh(c));
+    const { freshness } = this.deps;
+    return resolveClaims(
+      ip,
+      entries,
+      clusters,
+      (c) => freshness.isFresh(c),
+      (c) => freshness.wasWritten(c),
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { encodeTombstone } from './claim.js';
 import { assertClusterName } from './cluster-name.js';
 import { IdentityError } from './errors.js';
-import { FreshnessTracker } from './freshness.js';
+import { FreshnessTracker, type HeartbeatRead } from './freshness.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { type Client, connectFailure, createClient, openLookupConnection } from './redis-connect.js';
 import { RedisKeys } from './redis-keys.js';
@@ -219,9 +219,23 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
     this.client.disconnect();
   }
 
-  private async readHeartbeatTtls(clusters: readonly string[]): Promise<Map<string, number>> {
-    const ttls = await Promise.all(clusters.map((c) => this.client.pttl(this.keys.heartbeat(c))));
-    return new Map(clusters.map((c, i) => [c, ttls[i] ?? -2]));
+  private async readHeartbeatTtls(clusters: readonly string[]): Promise<Map<string, HeartbeatRead>> {
+    // An expired heartbeat key is gone like one never written: the cluster's records (same
+    // hash slot) tell a stopped watcher from a name no watcher ever wrote.
+    const reads = await Promise.all(
+      clusters.map((c) =>
+        Promise.all([
+          this.client.pttl(this.keys.heartbeat(c)),
+          this.client.exists(this.keys.pods(c), this.keys.claims(c)),
+        ]),
+      ),
+    );
+    return new Map(
+      clusters.map((c, i) => {
+        const [ttlMs, records] = reads[i] ?? [-2, 0];
+        return [c, { ttlMs, written: ttlMs !== -2 || records > 0 }];
+      }),
+    );
   }
 }
 

@@ -4,7 +4,8 @@
 // - exactly one counting claim: that identity; two or more: 'ambiguous' (never first-wins);
 // - none counting but some from stale clusters: 'stale_cluster';
 // - nothing at all: 'stale_cluster' if a consulted cluster is stale (its watcher may have
-//   missed the pod that owns the IP now), else 'not_found'.
+//   missed the pod that owns the IP now), else 'not_found'. A cluster no watcher has ever
+//   written (a misspelt name) counts as stale, and the message says that instead.
 import type { ClaimEntry } from './claim.js';
 import { ERR_NOT_FOUND, type LookupResult, type NotFoundReason } from './model.js';
 
@@ -17,6 +18,8 @@ export function resolveClaims(
   entries: readonly ClaimEntry[],
   clusters: readonly string[],
   isFresh: (cluster: string) => boolean,
+  /** False for a cluster with nothing in the store; default: every cluster was written. */
+  wasWritten: (cluster: string) => boolean = () => true,
 ): LookupResult {
   if (clusters.length === 0) return notFound('not_found', `no cluster consulted for ${ip}`);
   let live: ClaimEntry | undefined;
@@ -57,10 +60,17 @@ export function resolveClaims(
   }
   const stale = clusters.filter((c) => !isFresh(c));
   if (staleCount > 0 || stale.length > 0) {
-    return notFound(
-      'stale_cluster',
-      `no fresh identity for ${ip}: the watcher of cluster ${stale.join(', ')} has not sent a heartbeat in time`,
-    );
+    const never = stale.filter((c) => !wasWritten(c));
+    const stopped = stale.filter((c) => wasWritten(c));
+    const why = [
+      stopped.length > 0
+        ? `the watcher of cluster ${stopped.join(', ')} has not sent a heartbeat in time`
+        : '',
+      never.length > 0
+        ? `no watcher has ever written cluster ${never.join(', ')} (no heartbeat, no records: is the name right?)`
+        : '',
+    ].filter((part) => part !== '');
+    return notFound('stale_cluster', `no fresh identity for ${ip}: ${why.join('; ')}`);
   }
   return notFound('not_found', `no pod owns ${ip} in cluster ${clusters.join(', ')}`);
 }

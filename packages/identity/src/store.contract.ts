@@ -330,6 +330,25 @@ export function describeStoreContract(name: string, backend: () => StoreBackend)
       expect(await who(store, '10.0.0.1')).toBe('u1');
     });
 
+    it('says whether a cluster stopped heartbeating or was never written at all (a misspelt name)', async () => {
+      const { store } = await fresh(['a']);
+      await store.claim('a', record('ua', ['10.0.0.1'], '5'));
+      const never = await store.lookup('10.0.0.1', ['typo']);
+      expect(never).toMatchObject({ ok: false, reason: 'stale_cluster' });
+      expect(!never.ok && never.message).toMatch(/no watcher has ever written cluster typo/);
+      expect(!never.ok && never.message).not.toMatch(/heartbeat in time/);
+      // Records but no heartbeat: a watcher wrote it, then stopped.
+      await store.claim('b', record('ub', ['10.0.0.2'], '5'));
+      await b.sync(store);
+      const stopped = await store.lookup('10.0.0.9', ['b']);
+      expect(!stopped.ok && stopped.message).toMatch(/watcher of cluster b has not sent a heartbeat in time/);
+      expect(!stopped.ok && stopped.message).not.toMatch(/ever written/);
+      const both = await store.lookup('10.0.0.9', ['b', 'typo']);
+      expect(!both.ok && both.message).toMatch(
+        /cluster b has not sent .*; no watcher has ever written cluster typo/,
+      );
+    });
+
     it('a fresh cluster still answers when another consulted cluster is stale', async () => {
       const { store } = await fresh(['a']);
       await store.claim('a', record('ua', ['10.0.0.1'], '5'));

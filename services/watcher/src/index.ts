@@ -21,9 +21,12 @@ export { createMetrics, type WatcherMetrics } from './metrics.js';
 export { startWatcherService, type WatcherService, type WatcherServiceDeps } from './service.js';
 export {
   type KubeAccess,
+  type KubeAccessSource,
   kubeAccessFromKubeConfig,
+  kubeAccessOptions,
   type LoadKubeAccessOptions,
   loadKubeAccess,
+  locateKubeAccess,
 } from './sources/kube-access.js';
 export { createKubeApi, type KubeApi } from './sources/kube-api.js';
 export { KubernetesPodSource, type KubernetesSourceOptions } from './sources/kubernetes.js';

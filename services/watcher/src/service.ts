@@ -4,7 +4,6 @@
 // order: the watcher (flushing pending writes, releasing the Lease), then the admin
 // server. The store is a dependency: the entry point opens it, and closes it after stop().
 import { hostname } from 'node:os';
-import { delimiter } from 'node:path';
 import { errorMessage } from '@podgate/errors';
 import type { IdentityWriter } from '@podgate/identity';
 import {
@@ -24,7 +23,7 @@ import { createWatcherApp } from './http/app.js';
 import { createKubeLeaseApi } from './leader/lease-api.js';
 import { type LeaderRunner, type LeaderTerm, runWithLeaderElection } from './leader/supervisor.js';
 import { createMetrics, type WatcherMetrics } from './metrics.js';
-import { type KubeAccess, type LoadKubeAccessOptions, loadKubeAccess } from './sources/kube-access.js';
+import { type KubeAccess, kubeAccessOptions, loadKubeAccess } from './sources/kube-access.js';
 import { type RunningWatcher, type StartWatcherConfig, startWatcher } from './watcher.js';
 
 export interface WatcherServiceDeps {
@@ -103,16 +102,6 @@ export async function startWatcherService(
     forceStop() {
       admin?.forceClose();
     },
-  };
-}
-
-function kubeAccessOptions(config: WatcherConfig): LoadKubeAccessOptions {
-  // KUBECONFIG may list several files; the first one names the cluster to use.
-  const kubeconfigPath = config.kubeconfig?.split(delimiter).find((p) => p !== '');
-  const host = config.kubernetesServiceHost;
-  return {
-    kubeconfigPath,
-    inCluster: !kubeconfigPath && host ? { host, port: config.kubernetesServicePort } : undefined,
   };
 }
 

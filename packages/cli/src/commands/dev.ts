@@ -4,16 +4,27 @@
 // for the rows that change.
 import { openStore, parsePodsYaml } from '@podgate/identity';
 import type { PolicyConfig } from '@podgate/policy';
-import { createConfigReloader, createLogger, pollingFileWatcher, serveUntilStopped } from '@podgate/runtime';
+import {
+  createConfigReloader,
+  createLogger,
+  parseDuration,
+  pollingFileWatcher,
+  serveUntilStopped,
+} from '@podgate/runtime';
 import { parseWatcherConfig, startWatcherService } from '@podgate/watcher';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
 import { decisionTryThis, startDevDecision } from '../dev/decision.js';
 import { startDemoUpstreams } from '../dev/demo-upstreams.js';
+import { humanLogDestination } from '../dev/human-log.js';
 import { startDevProxy } from '../dev/proxy.js';
 import { tryThis } from '../dev/try-this.js';
 import { changedRows, clientRows, formatTable, verdictTable } from '../dev/verdicts.js';
 import { type Command, EXIT } from '../io.js';
+import { checkPodsFile } from '../pods-file-check.js';
+
+/** Verdicts are recomputed from the store and the files: more often than this is busy work. */
+const MIN_REFRESH_MS = 50;
 
 const HELP = `Usage: podgate dev [--config FILE ...] [--pods-file FILE] [--cluster NAME]
 
@@ -30,9 +41,10 @@ Options:
   --config FILE      endpoint/policy YAML (repeatable; default examples/podgate.yaml)
   --pods-file FILE   pods (default examples/pods.yaml)
   --cluster NAME     the cluster name records are written under (default dev)
-  --refresh DUR_MS   how often verdicts are recomputed, in ms (default 500)
+  --refresh DUR      how often verdicts are recomputed (default 500ms; at least 50ms)
 
-Stops on SIGINT/SIGTERM.`;
+Stops on SIGINT/SIGTERM (Ctrl-C), exit 0. Exit 2 on bad usage (an unknown flag, a bad
+--refresh or --cluster); 1 when the configuration or the pods file cannot be used at start.`;
 
 export const devCommand: Command = {
   name: 'dev',
@@ -48,10 +60,12 @@ export const devCommand: Command = {
     const configPaths = values.config?.length ? values.config : ['examples/podgate.yaml'];
     const podsPath = values['pods-file'] ?? 'examples/pods.yaml';
     const cluster = values.cluster ?? 'dev';
-    const refreshMs = Math.max(50, Number(values.refresh ?? 500) || 500);
-
-    const loaded = await loadConfigFiles(configPaths, io);
-    if (!loaded) return EXIT.invalid;
+    const refreshMs = parseDuration(values.refresh ?? '500ms');
+    if (refreshMs === null || refreshMs < MIN_REFRESH_MS) {
+      throw new UsageError(
+        `--refresh: expected a duration of at least ${MIN_REFRESH_MS} ms (e.g. 500ms, 1s), got '${values.refresh}'`,
+      );
+    }
     const watcherConfig = parseWatcherConfig({
       cluster,
       podsFile: podsPath,
@@ -59,8 +73,14 @@ export const devCommand: Command = {
       resyncIntervalMs: '0',
       logLevel: 'warn',
     });
-    if (!watcherConfig.ok) {
-      io.err(`podgate dev: ${watcherConfig.message}`);
+    if (!watcherConfig.ok) throw new UsageError(watcherConfig.message);
+
+    const loaded = await loadConfigFiles(configPaths, io);
+    if (!loaded) return EXIT.invalid;
+    try {
+      await checkPodsFile(podsPath, undefined, io.readText);
+    } catch (error) {
+      io.err(`podgate dev: ${(error as Error).message}`);
       return EXIT.invalid;
     }
 
@@ -68,7 +88,12 @@ export const devCommand: Command = {
       'podgate dev: using the embedded in-memory store (this process only; set up Redis for more than one process)',
     );
     const store = await openStore({});
-    const logger = createLogger({ service: 'podgate-dev', level: 'warn' });
+    // The services' log lines, as one readable line each on stderr (the verdicts are on stdout).
+    const logger = createLogger({
+      service: 'podgate-dev',
+      level: 'warn',
+      destination: humanLogDestination('podgate dev', io.err),
+    });
     const service = await startWatcherService({ ...watcherConfig.config, listen: null }, { store, logger });
     const watcher = service.watcher()!;
     const first = await Promise.race([watcher.ready.then(() => 'ready'), io.stopSignal, timeout(10_000)]);

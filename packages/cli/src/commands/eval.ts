@@ -49,8 +49,9 @@ ${storeFlagsHelp('reader')}
 With --pods-file, as the watcher reads one:
 ${ANNOTATION_PREFIX_HELP}
 
-Exit status: 0 whatever the verdict; 1 when it could not decide (bad config, unknown
-endpoint, bad IP, unreadable pods file); 2 on bad usage.`;
+Exit status: 0 whatever the verdict; 2 on bad usage (an unknown or missing flag, a bad
+IP, port or store flag); 1 when it could not decide (a configuration that does not load,
+an endpoint it does not have, an unusable pods file, a store that cannot be reached).`;
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -88,17 +89,13 @@ export const evalCommand: Command = {
     if (podsFile && (values.cluster?.length ?? 0) > 1) {
       throw new UsageError('a pods file is one cluster: give at most one --cluster');
     }
-    if (!storeFlags.ok) {
-      io.err(`podgate eval: ${storeFlags.message}`);
-      return EXIT.invalid;
-    }
+    if (!storeFlags.ok) throw new UsageError(storeFlags.message);
 
     let clientIp: string;
     try {
       clientIp = normalizeIp(values['client-ip']);
     } catch (error) {
-      io.err(`podgate eval: --client-ip: ${(error as Error).message}`);
-      return EXIT.invalid;
+      throw new UsageError(`--client-ip: ${(error as Error).message}`);
     }
     const clientPort = portOption(values['client-port'], '--client-port') ?? 50000;
 

@@ -71,9 +71,9 @@ Service:
                               debug, trace, silent (env LOG_LEVEL)
   -h, --help                  this help
 
-Durations: 500ms, 5s, 2m, 1h. Exits 0 after SIGTERM/SIGINT, 1 on a bad configuration, a store
-that cannot be reached or an address that cannot be bound, 2 on bad flags, 3 when the stop
-was forced.`;
+Durations: 500ms, 5s, 2m, 1h. Exits 0 after SIGTERM/SIGINT; 2 on bad usage (an unknown or
+missing flag, a bad flag or environment value); 1 on a configuration file that does not load,
+a store that cannot be reached or an address that cannot be bound; 3 when the stop was forced.`;
 
 const proxyFlagsSchema = z.intersection(readerStoreFlagsSchema, proxyConfigSchema);
 

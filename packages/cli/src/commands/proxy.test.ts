@@ -57,19 +57,21 @@ describe('podgate proxy (via the CLI)', () => {
     }
   });
 
+  // Flags that are wrong in themselves are bad usage (2); what the configuration says is 1.
   it.each([
-    [[], /--config FILE is required/],
-    [['--config', config, '--bind', 'tcp://x.y:1'], /--bind: expected ENDPOINT_URL=HOST:PORT/],
-    [['--config', config, '--connect-timeout', 'soon'], /--connect-timeout: expected a duration/],
-    [['--config', config, '--trusted-proxies', '10.0.0.0/33'], /--trusted-proxies: not a CIDR/],
-    [['--config', config, '--max-connections', '0'], /--max-connections: at least 1/],
+    [[], /--config FILE is required/, 2],
+    [['--config', config, '--bind', 'tcp://x.y:1'], /--bind: expected ENDPOINT_URL=HOST:PORT/, 2],
+    [['--config', config, '--connect-timeout', 'soon'], /--connect-timeout: expected a duration/, 2],
+    [['--config', config, '--trusted-proxies', '10.0.0.0/33'], /--trusted-proxies: not a CIDR/, 2],
+    [['--config', config, '--max-connections', '0'], /--max-connections: at least 1/, 2],
     [
       ['--config', config, '--bind', 'tcp://nope.payments:1=127.0.0.1:0'],
       /no endpoint in the configuration has this url/,
+      1,
     ],
-  ])('refuses %j naming what is wrong', async (args, message) => {
+  ] as const)('refuses %j naming what is wrong (exit %s)', async (args, message, code) => {
     const { io, captured } = captureIo();
-    expect(await main(['proxy', ...args, '--listen', '127.0.0.1:0'], io)).toBe(1);
+    expect(await main(['proxy', ...args, '--listen', '127.0.0.1:0'], io)).toBe(code);
     expect(captured.stderr).toMatch(message);
   });
 

@@ -79,9 +79,10 @@ Service:
                               (env LOG_LEVEL)
   -h, --help                  this help
 
-Durations: 500ms, 5s, 2m, 1h. Exits 0 after SIGTERM/SIGINT, 1 on a bad configuration or
-a store that cannot be reached, 2 on bad flags, 3 when the stop was forced (the drain
-deadline passed, or a second signal came).`;
+Durations: 500ms, 5s, 2m, 1h. Exits 0 after SIGTERM/SIGINT; 2 on bad usage (an unknown or
+missing flag, a bad flag or environment value, no pod source at all); 1 on a pods file or
+kubeconfig that cannot be used or a store that cannot be reached; 3 when the stop was forced
+(the drain deadline passed, or a second signal came).`;
 
 /** The store flags and the watcher's own settings, parsed together (one message lists all problems). */
 const watcherFlagsSchema = z.intersection(storeFlagsSchema, watcherConfigSchema);

@@ -30,9 +30,9 @@ describe('podgate watcher (via the CLI)', () => {
     expect(captured.stderr).toBe('');
   });
 
-  it('refuses a bad configuration with a message naming the flag', async () => {
+  it('refuses a bad flag value as bad usage (2) with a message naming the flag', async () => {
     const { io, captured } = captureIo();
-    expect(await main(['watcher', '--cluster', 'bad name!', '--pods-file', pods], io)).toBe(1);
+    expect(await main(['watcher', '--cluster', 'bad name!', '--pods-file', pods], io)).toBe(2);
     expect(captured.stderr).toMatch(/cluster/);
   });
 });

@@ -1,7 +1,14 @@
 // `podgate watcher`: the watcher service, run the way every service command runs
 // (service-command.ts).
-import { startWatcherService, type WatcherService } from '@podgate/watcher';
+import { readFile } from 'node:fs/promises';
+import {
+  kubeAccessOptions,
+  locateKubeAccess,
+  startWatcherService,
+  type WatcherService,
+} from '@podgate/watcher';
 import type { Command } from '../io.js';
+import { checkPodsFile } from '../pods-file-check.js';
 import { type RunServiceOptions, runServiceCommand } from '../service-command.js';
 import { toStoreOptions } from '../store-flags.js';
 import { parseWatcherFlags, WATCHER_FLAGS, WATCHER_HELP, type WatcherFlags } from './watcher-flags.js';
@@ -10,6 +17,8 @@ export interface RunWatcherOptions extends Omit<RunServiceOptions<WatcherService
   /** Called once serving, with the bound health port (tests listen on port 0). */
   onListening?: (port: number) => void;
 }
+
+const readText = (path: string) => readFile(path, 'utf8');
 
 export function runWatcherCommand(
   argv: string[],
@@ -24,6 +33,11 @@ export function runWatcherCommand(
       help: WATCHER_HELP,
       parse: parseWatcherFlags,
       logLevel: (config) => config.logLevel,
+      precheck: async (config) => {
+        if (config.podsFile)
+          await checkPodsFile(config.podsFile, config.annotationPrefixes, readText, 'allow');
+        else locateKubeAccess(kubeAccessOptions(config));
+      },
       storeOptions: (config, onError) => toStoreOptions(config, { onError }),
       memoryStoreWarning:
         'no --redis/REDIS_URL: using the embedded in-memory store, visible to this process only; readers elsewhere see nothing',

@@ -23,6 +23,8 @@ export async function startDevProxy(options: {
     binds: devBinds(options.config),
     listen: '127.0.0.1:0',
     drainTimeoutMs: '2s',
+    // A laptop needs no 10,000 connections; this many fit any open-file limit worth having.
+    maxConnections: 1000,
   });
   if (!parsed.ok) throw new Error(parsed.message);
   return startProxyService(

@@ -5,10 +5,11 @@
 // (exec plugins, auth-provider, proxy-url) goes through @kubernetes/client-node's
 // KubeConfig, loaded only then: importing that library costs about 90 MB of resident
 // memory (its generated API models), a third of the watcher's 300 MB budget at 100k pods.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { dirname, isAbsolute, join } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage } from '@podgate/errors';
 import { parse } from 'yaml';
@@ -32,17 +33,52 @@ export interface LoadKubeAccessOptions {
   inCluster?: { host: string; port: string } | undefined;
   /** For tests: where the service account files are. */
   serviceAccountDir?: string;
+  /** For tests: the kubeconfig used when no other is given (default ~/.kube/config). */
+  homeKubeconfig?: string;
+}
+
+/** The access options a watcher configuration names (KUBECONFIG may list several files: the first one counts). */
+export function kubeAccessOptions(config: {
+  kubeconfig?: string | undefined;
+  kubernetesServiceHost?: string | undefined;
+  kubernetesServicePort: string;
+}): LoadKubeAccessOptions {
+  const kubeconfigPath = config.kubeconfig?.split(delimiter).find((p) => p !== '');
+  const host = config.kubernetesServiceHost;
+  return {
+    kubeconfigPath,
+    inCluster: !kubeconfigPath && host ? { host, port: config.kubernetesServicePort } : undefined,
+  };
+}
+
+/** Where the Kubernetes API access comes from, in the order the watcher looks. */
+export type KubeAccessSource =
+  | { kind: 'kubeconfig'; path: string }
+  | { kind: 'in-cluster'; host: string; port: string };
+
+/**
+ * Which access `loadKubeAccess` would use, without reading it: the kubeconfig given
+ * (--kubeconfig or KUBECONFIG), else the in-cluster service account (KUBERNETES_SERVICE_HOST),
+ * else ~/.kube/config. None of them is `no_pod_source`, naming what was looked for: without
+ * this, @kubernetes/client-node falls back to http://localhost:8080 and its refusal of plain
+ * HTTP is retried for ever.
+ */
+export function locateKubeAccess(options: LoadKubeAccessOptions): KubeAccessSource {
+  if (options.kubeconfigPath) return { kind: 'kubeconfig', path: options.kubeconfigPath };
+  if (options.inCluster) return { kind: 'in-cluster', ...options.inCluster };
+  const home = options.homeKubeconfig ?? join(homedir(), '.kube', 'config');
+  if (existsSync(home)) return { kind: 'kubeconfig', path: home };
+  throw new WatcherError(
+    'no_pod_source',
+    `no pod source: give --pods-file FILE, or access to a Kubernetes API. Looked for: in-cluster service account (KUBERNETES_SERVICE_HOST is not set), KUBECONFIG (not set), --kubeconfig (not given), ${home} (not found)`,
+  );
 }
 
 export async function loadKubeAccess(options: LoadKubeAccessOptions): Promise<KubeAccess> {
+  const source = locateKubeAccess(options);
   try {
-    if (options.kubeconfigPath) return await fromKubeconfigFile(options.kubeconfigPath);
-    if (options.inCluster) return inCluster(options.inCluster, options.serviceAccountDir ?? SERVICE_ACCOUNT);
-    // ~/.kube/config and friends: let the library find it.
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    return kubeAccessFromKubeConfig(kc);
+    if (source.kind === 'kubeconfig') return await fromKubeconfigFile(source.path);
+    return inCluster(source, options.serviceAccountDir ?? SERVICE_ACCOUNT);
   } catch (error) {
     if (error instanceof WatcherError) throw error;
     throw new WatcherError('invalid_kubeconfig', `cannot load kubeconfig: ${errorMessage(error)}`, {
@@ -55,6 +91,13 @@ export async function loadKubeAccess(options: LoadKubeAccessOptions): Promise<Ku
 export function kubeAccessFromKubeConfig(kc: KubeConfig): KubeAccess {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new WatcherError('invalid_kubeconfig', 'kubeconfig has no current cluster');
+  // The library refuses it on every request, which the watch would retry for ever: say it once.
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    throw new WatcherError(
+      'invalid_kubeconfig',
+      `cluster ${cluster.name}: http:// server ${cluster.server} without insecure-skip-tls-verify`,
+    );
+  }
   return {
     server: cluster.server.replace(/\/+$/, ''),
     async requestOptions() {

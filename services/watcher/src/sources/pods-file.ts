@@ -2,7 +2,7 @@
 // read is a complete listing (the sink reconciles). Changes are noticed by fs.watch on
 // the directory (editors and `kubectl ... > file` replace or truncate the file) and, as a
 // fallback for file systems without change events, by polling its size and mtime.
-// A file that cannot be read or parsed is logged and the last good state is kept.
+// A file that cannot be read or parsed is logged and the last good state (if any) is kept.
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -40,6 +40,8 @@ export class PodsFileSource implements PodSource {
   /** Digest of the last good file: unchanged content is not re-listed, and no copy of a large file is kept. */
   private lastDigest: string | null = null;
   private lastStat = '';
+  /** How many pods the last good file listed; null before the first good read. */
+  private lastPods: number | null = null;
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly state: SourceHealth = { lastContactAt: null, failingSince: null, lastError: null };
@@ -124,13 +126,24 @@ export class PodsFileSource implements PodSource {
     } catch (error) {
       // The file is the whole truth once read: a bad edit keeps the last good state (and
       // the heartbeat) rather than making the cluster stale; only a first read counts.
-      if (this.lastDigest === null) this.state.failingSince ??= clock.now();
       this.state.lastError = errorMessage(error);
-      logger.error({ err: errorMessage(error), path }, 'pods file unusable; keeping the last good state');
+      if (this.lastPods === null) {
+        this.state.failingSince ??= clock.now();
+        logger.error(
+          { err: errorMessage(error), path },
+          'pods file unusable, and never read: no pods are recorded until it is fixed',
+        );
+      } else {
+        logger.error(
+          { err: errorMessage(error), path, lastGoodPods: this.lastPods },
+          `pods file unusable; keeping the last good state (${this.lastPods} pods)`,
+        );
+      }
       return;
     }
     if (this.stopped) return;
     this.lastDigest = digest;
+    this.lastPods = records.length;
     this.state.lastContactAt = clock.now();
     this.state.failingSince = null;
     this.state.lastError = null;
