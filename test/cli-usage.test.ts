@@ -172,3 +172,51 @@ describe('a cluster name no watcher ever wrote', () => {
     expect(right).toMatchObject({ lookup: { found: true }, identity: { cluster: 'dev' } });
   });
 });
+
+describe('a store that cannot be opened, at the start of every command that reads or writes it', () => {
+  let redis: RedisServer;
+  let refusedUrl: string;
+  beforeAll(async () => {
+    redis = await startRedis({ password: 'sesame' });
+    const gone = await startRedis();
+    refusedUrl = gone.url;
+    await gone.stop();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  const commands = {
+    watcher: ['watcher', '--cluster', 'c', '--pods-file', pods, '--listen', '127.0.0.1:0'],
+    eval: [
+      'eval',
+      '--config',
+      config,
+      '--endpoint',
+      'tcp://ledger.payments:5432',
+      '--client-ip',
+      '127.0.0.2',
+    ],
+    proxy: ['proxy', '--config', config, '--listen', '127.0.0.1:0'],
+    decision: ['decision', '--config', config, '--insecure-no-auth', '--listen', '127.0.0.1:0'],
+  };
+  it.each(Object.keys(commands))('podgate %s names the address and why, and exits 1', async (name) => {
+    const argv = commands[name as keyof typeof commands];
+    const address = (url: string) => new URL(url).host.replace(/^.*@/, '');
+    const refused = await exitOf([...argv, '--redis', refusedUrl]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^podgate ${name}: .*cannot connect to Redis at ${address(refusedUrl)}: connection refused`,
+        'm',
+      ),
+    );
+    const withoutPassword = `redis://127.0.0.1:${redis.port}`;
+    const noAuth = await exitOf([...argv, '--redis', withoutPassword]);
+    expect(noAuth.code).toBe(1);
+    expect(noAuth.stderr).toMatch(
+      new RegExp(`cannot connect to Redis at ${address(withoutPassword)}: authentication failed`),
+    );
+    expect(`${refused.stderr}${noAuth.stderr}`).not.toMatch(/Connection is closed/);
+  });
+});

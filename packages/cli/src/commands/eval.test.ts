@@ -91,9 +91,9 @@ describe('podgate eval (pods file)', () => {
     expect(failed.decision.error.message).toBeTruthy();
   });
 
-  it('exits 1 on a bad client IP and on an unknown endpoint', async () => {
+  it('exits 2 on a bad client IP (usage) and 1 on an endpoint the configuration lacks', async () => {
     const badIp = await evaluate('tcp://ledger.payments:5432', '10.1.2');
-    expect(badIp.code).toBe(1);
+    expect(badIp.code).toBe(2);
     expect(badIp.stderr).toContain('--client-ip');
     const unknown = await evaluate('tcp://nope.payments:5432', '127.0.0.2');
     expect(unknown.code).toBe(1);
