@@ -28,6 +28,7 @@ export class FreshnessTracker {
   private readonly tracked = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly options: FreshnessOptions) {}
 
@@ -66,14 +67,25 @@ export class FreshnessTracker {
     for (const c of fresh) this.tracked.add(c);
   }
 
-  /** One refresh of every tracked cluster; concurrent calls share it. */
+  /**
+   * One refresh of every tracked cluster that starts after this call: a read already running
+   * may predate a heartbeat the caller has just written, so it is waited for, and one read
+   * queued behind it serves every caller that came meanwhile.
+   */
   refresh(): Promise<void> {
-    if (this.running === undefined) {
-      this.running = this.read([...this.tracked]).finally(() => {
-        this.running = undefined;
-      });
+    if (this.queued === undefined) {
+      const previous = this.running ?? Promise.resolve();
+      this.queued = previous
+        .catch(() => {})
+        .then(() => {
+          this.queued = undefined;
+          this.running = this.read([...this.tracked]).finally(() => {
+            this.running = undefined;
+          });
+          return this.running;
+        });
     }
-    return this.running;
+    return this.queued;
   }
 
   private async read(clusters: readonly string[]): Promise<void> {
