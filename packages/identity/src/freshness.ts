@@ -28,7 +28,9 @@ export class FreshnessTracker {
   private readonly tracked = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  /** Reads sent so far, and per cluster the latest one applied. */
+  private reads = 0;
+  private readonly appliedRead = new Map<string, number>();
 
   constructor(private readonly options: FreshnessOptions) {}
 
@@ -68,31 +70,32 @@ export class FreshnessTracker {
   }
 
   /**
-   * One refresh of every tracked cluster that starts after this call: a read already running
-   * may predate a heartbeat the caller has just written, so it is waited for, and one read
-   * queued behind it serves every caller that came meanwhile.
+   * A read of every tracked cluster sent now, not shared with one already in flight: that one
+   * may have been sent before a heartbeat the caller has just written.
    */
+  readNow(): Promise<void> {
+    return this.read([...this.tracked]);
+  }
+
+  /** One refresh of every tracked cluster; concurrent calls share it (the background timer's). */
   refresh(): Promise<void> {
-    if (this.queued === undefined) {
-      const previous = this.running ?? Promise.resolve();
-      this.queued = previous
-        .catch(() => {})
-        .then(() => {
-          this.queued = undefined;
-          this.running = this.read([...this.tracked]).finally(() => {
-            this.running = undefined;
-          });
-          return this.running;
-        });
+    if (this.running === undefined) {
+      this.running = this.read([...this.tracked]).finally(() => {
+        this.running = undefined;
+      });
     }
-    return this.queued;
+    return this.running;
   }
 
   private async read(clusters: readonly string[]): Promise<void> {
     if (clusters.length === 0) return;
+    const sent = ++this.reads;
     const readAt = this.options.now();
     const ttls = await this.options.readTtls(clusters);
     for (const cluster of clusters) {
+      // Reads may overlap (readNow, track): an answer older than one applied already is dropped.
+      if ((this.appliedRead.get(cluster) ?? 0) > sent) continue;
+      this.appliedRead.set(cluster, sent);
       const read = ttls.get(cluster) ?? { ttlMs: -1, written: false };
       this.freshUntil.set(cluster, read.ttlMs > 0 ? readAt + read.ttlMs : Number.NEGATIVE_INFINITY);
       if (read.written) this.unwritten.delete(cluster);

@@ -203,9 +203,9 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
     return this.readerPart.lookup(ip, clusters);
   }
 
-  /** Re-reads every tracked cluster's heartbeat now (the background refresh, on demand). */
+  /** Re-reads every tracked cluster's heartbeat now, in a read sent after this call. */
   refreshFreshness(): Promise<void> {
-    return this.freshness.refresh();
+    return this.freshness.readNow();
   }
 
   async close(): Promise<void> {
