@@ -138,6 +138,12 @@ describe('podgate dev (a real process)', () => {
       20_000,
     );
     expect(await fetchVia(ledger, '127.0.0.2')).toBe('');
+    // The decision service follows the same edit (the printed line asks about 127.0.0.2).
+    await waitFor(
+      'the decision API refuses worker-a',
+      async () => JSON.parse((await bash(api[0]!)).out).allowed === false,
+      20_000,
+    );
 
     // A bad edit of the pods file: said in one line, with the pod count kept.
     await writeFile(pods, `${podsText}  - [unclosed\n`);
