@@ -2,14 +2,14 @@
 // drift from the program: every command's flags (read from the flags each command hands to
 // node:util's parseArgs, plus those its --help lists), the defaults and environment variables
 // its --help names, the environment variables the CLI reads, the exit statuses, the error codes
-// (the troubleshooting table), the on_tcp_connect actions and the metric names. A flag, code,
+// (the troubleshooting table), the on_tcp_connect actions, the variables and the metric names. A flag, code,
 // variable or metric added later fails this test until the README documents it; one the README
 // documents that does not exist fails it too.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CliIo, COMMANDS, type Command, EXIT, main } from '@podgate/cli';
 import { ERROR_CODES } from '@podgate/errors';
-import { loadPolicyFiles } from '@podgate/policy';
+import { compileExpression, DEFAULT_LIMITS, loadPolicyFiles, tcpEnvironment } from '@podgate/policy';
 import { describe, expect, it, vi } from 'vitest';
 
 // Every command declares its flags to node:util's parseArgs (directly, or through the CLI's
@@ -246,6 +246,23 @@ describe('README.md: policies', () => {
     expect(valid, message).toBeDefined();
     const documented = tableRows(section(readme, /^Actions$/)).map((row) => /`([a-z-]+)`/.exec(row[0]!)?.[1]);
     expect(documented.sort()).toEqual([...valid!].sort());
+  });
+
+  it('lists only variables an expression can read', () => {
+    // `conn.k8s.pod.metadata.name`, `.namespace`: a cell's `.x` continues the previous name's parent.
+    const variables: string[] = [];
+    for (const row of tableRows(section(readme, /^Variables$/))) {
+      let parent = '';
+      for (const [, name] of row[0]!.matchAll(/`([a-z0-9_.*]+)`/g)) {
+        const full = name!.startsWith('.') ? `${parent}${name}` : name!;
+        parent = full.slice(0, full.lastIndexOf('.'));
+        variables.push(full.replace(/\.\*$/, ''));
+      }
+    }
+    expect(variables).toContain('conn.k8s.pod.metadata.namespace');
+    const compiles = (source: string) => compileExpression(tcpEnvironment, source, 'any', DEFAULT_LIMITS).ok;
+    expect(compiles('conn.k8s.pod.metadata.namspace')).toBe(false);
+    for (const variable of variables) expect(compiles(variable), variable).toBe(true);
   });
 });
 
