@@ -2,9 +2,10 @@
 // drift from the program: every command's flags (read from the flags each command hands to
 // node:util's parseArgs, plus those its --help lists), the defaults and environment variables
 // its --help names, the environment variables the CLI reads, the exit statuses, the error codes
-// (the troubleshooting table), the on_tcp_connect actions, the variables and the metric names. A flag, code,
-// variable or metric added later fails this test until the README documents it; one the README
-// documents that does not exist fails it too.
+// (the troubleshooting table), the on_tcp_connect actions, the variables and the metric names.
+// A flag, environment variable, error code, action or metric added later fails this test until
+// the README documents it; anything the README documents that does not exist fails it too (for
+// variables, only this direction: the engine does not export its list).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CliIo, COMMANDS, type Command, EXIT, main } from '@podgate/cli';
