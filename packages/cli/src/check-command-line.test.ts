@@ -20,7 +20,7 @@ describe('checkCommandLine', () => {
     [['validate', 'f.yaml'], /'validate' is not a service command/],
     [['constructor'], /not a service command/],
     [[], /'' is not a service command/],
-  ] as const)('refuses %j', (argv, message, env = {}) => {
+  ] as const)('refuses %j', (argv, message, env?: Record<string, string>) => {
     const result = checkCommandLine(argv, env);
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.message).toMatch(message);
