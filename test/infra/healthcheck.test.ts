@@ -13,7 +13,7 @@ const servers: Server[] = [];
 
 async function serve(status: number): Promise<number> {
   const server = createServer((req, res) => {
-    res.statusCode = req.url === '/healthz' ? status : 404;
+    res.statusCode = req.url === '/readyz' ? status : 404;
     res.end();
   });
   servers.push(server);
@@ -36,7 +36,7 @@ describe('healthcheck.js', () => {
   it('is healthy when the service answers 200 on its --listen address', async () => {
     const port = await serve(200);
     const r = await probe('proxy', '--config', '/c.yaml', '--listen', `127.0.0.1:${port}`);
-    expect(r).toEqual({ code: 0, stdout: `http://127.0.0.1:${port}/healthz: 200\n` });
+    expect(r).toEqual({ code: 0, stdout: `http://127.0.0.1:${port}/readyz: 200\n` });
   });
 
   it('probes a wildcard listen address on loopback (--listen=0.0.0.0:PORT)', async () => {
@@ -54,7 +54,7 @@ describe('healthcheck.js', () => {
     await new Promise((resolve) => servers.pop()!.close(resolve));
     const r = await probe('watcher', '--cluster', 'a', `--listen=127.0.0.1:${port}`);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`http://127.0.0.1:${port}/healthz`);
+    expect(r.stdout).toContain(`http://127.0.0.1:${port}/readyz`);
   });
 
   it('has nothing to probe for a command that is no service', async () => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The image's HEALTHCHECK: GET /healthz of the podgate service that runs in this container.
+// The image's HEALTHCHECK: GET /readyz of the podgate service that runs in this container
+// (ready, not only alive: what `depends_on: condition: service_healthy` should wait for).
 // One image runs every subcommand, so which service it is and where it listens are read
 // from its command line (/proc/1/cmdline, or the arguments given here): `--listen`, else the
 // service's default port. Exit 0 when it answers 200 within 3 s, else 1. A container that runs
@@ -26,13 +27,13 @@ function listenFlag(args) {
   return listen;
 }
 
-/** The URL of /healthz for HOST:PORT as the service binds it (a wildcard is probed on loopback). */
+/** The URL of /readyz for HOST:PORT as the service binds it (a wildcard is probed on loopback). */
 function healthUrl(listen) {
   const at = listen.lastIndexOf(':');
   const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
   const port = listen.slice(at + 1);
   const probe = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${probe.includes(':') ? `[${probe}]` : probe}:${port}/healthz`;
+  return `http://${probe.includes(':') ? `[${probe}]` : probe}:${port}/readyz`;
 }
 
 const [command, ...args] = podgateArgs();
