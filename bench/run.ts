@@ -17,11 +17,17 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
   process.exit(2);
 }
+// Benchmarks run the sources, and so do the processes they start (docs/adr/0008).
+const sourceEnv = {
+  ...process.env,
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--conditions=podgate-source'].filter(Boolean).join(' '),
+};
 let failed = 0;
 for (const part of wanted.length > 0 ? wanted : available) {
   console.log(`\n## ${part}\n`);
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${part}.bench.ts`)], {
     stdio: 'inherit',
+    env: sourceEnv,
   });
   if (run.status !== 0) {
     console.error(`benchmark ${part} failed (exit ${run.status ?? run.signal})`);

@@ -93,7 +93,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-/** The heap flags infra/kubernetes/watcher.yaml sets (NODE_OPTIONS). */
+/** The heap flags infra/kubernetes/base/watcher.yaml sets (NODE_OPTIONS). */
 const DEPLOYMENT_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=256';
 
 interface Run {
@@ -297,7 +297,7 @@ async function main() {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
     `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; fake API (real HTTP) and redis-server on loopback, same machine.`,
-    `Deployment NODE_OPTIONS: \`${DEPLOYMENT_NODE_OPTIONS}\` (infra/kubernetes/watcher.yaml). Peak RSS with Node's defaults varies run to run (GC timing), hence several runs.`,
+    `Deployment NODE_OPTIONS: \`${DEPLOYMENT_NODE_OPTIONS}\` (infra/kubernetes/base/watcher.yaml). Peak RSS with Node's defaults varies run to run (GC timing), hence several runs.`,
     'Peak RSS: process.resourceUsage().maxRSS of the watcher child, reported at exit (includes Node, tsx and dependencies: about 115 MB idle).',
     'Event latency: from the fake API sending the MODIFIED event to a reader (RedisIdentityStore.lookup) seeing the new IP.',
   ].join('\n');
