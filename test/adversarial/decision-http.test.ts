@@ -4,8 +4,10 @@
 // bodies, JSON built to hurt parsers (deep nesting, huge numbers, duplicate keys,
 // `__proto__`), oversized and repeated headers, odd Authorization forms, odd paths. Each
 // gets a clear refusal; the process keeps serving (a good decision follows every attack).
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { type RedisServer, startRedis } from '@podgate/test-support';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -215,4 +217,80 @@ describe('headers and paths', () => {
     else expect(r.status === 0 || (r.status >= 400 && r.status < 500), `${r.status} ${r.text}`).toBe(true);
     await stillServing();
   });
+});
+
+describe('fuzzed policy files through POST /v1/validate', () => {
+  const seedDir = new URL('../../examples/seed/', import.meta.url);
+  const seeds = readdirSync(seedDir)
+    .sort()
+    .map((f) => readFileSync(new URL(f, seedDir), 'utf8'));
+  const tokens = [
+    '\n',
+    '  ',
+    '- ',
+    ': ',
+    '"',
+    "'",
+    '[',
+    '{',
+    '&a ',
+    '*a',
+    '!',
+    '---\n',
+    '__proto__',
+    '#',
+    'conn.k8s.pod.metadata.namespace',
+    ' == ',
+    '.matches("(a+)+$")',
+    ' in [',
+    ')',
+    '(',
+    '\t',
+    '\u00e9',
+  ];
+  const mutated = fc
+    .tuple(
+      fc.constantFrom(...seeds),
+      fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom(...tokens)), { minLength: 1, maxLength: 3 }),
+    )
+    .map(([text, edits]) => {
+      let out = text;
+      for (const [at, cut, token] of edits) {
+        const i = at % (out.length + 1);
+        out = out.slice(0, i) + token + out.slice(i + cut);
+      }
+      return out;
+    });
+
+  it('each mutated seed is 200 (loads) or 422 with diagnostics at line and column; never 5xx', async () => {
+    const seen = { loaded: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(mutated, async (text) => {
+        const r = await httpRequest({
+          port: decision.port,
+          path: '/v1/validate',
+          method: 'POST',
+          headers: { ...bearer(), 'content-type': 'application/yaml' },
+          body: text,
+        });
+        expect([200, 422], r.text).toContain(r.status);
+        if (r.status === 200) {
+          seen.loaded++;
+          return;
+        }
+        seen.refused++;
+        const diagnostics = r.json().diagnostics as Array<{ line: number; column: number; severity: string }>;
+        const errors = diagnostics.filter((d) => d.severity === 'error');
+        expect(errors.length, r.text).toBeGreaterThan(0);
+        for (const d of errors) {
+          expect(d.line).toBeGreaterThanOrEqual(1);
+          expect(d.column).toBeGreaterThanOrEqual(1);
+        }
+      }),
+      { numRuns: Number(process.env.ADVERSARIAL_VALIDATE_RUNS ?? 150), seed: 42 },
+    );
+    expect(seen.loaded, JSON.stringify(seen)).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
+    await stillServing();
+  }, 120_000);
 });
