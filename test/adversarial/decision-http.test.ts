@@ -170,13 +170,13 @@ describe('headers and paths', () => {
   it('a 64 KiB X-Forwarded-For and 2,000 repeated headers: refused by the HTTP parser (431), serving goes on', async () => {
     const long = await httpRequest({
       port: decision.port,
-      path: '/v1/forward-auth/x?endpoint=' + encodeURIComponent(LEDGER),
+      path: `/v1/forward-auth/x?endpoint=${encodeURIComponent(LEDGER)}`,
       headers: { ...bearer(), 'x-forwarded-for': Array(8_000).fill('127.0.0.2').join(',') },
     }).catch((error: Error) => ({ status: 0, text: error.message }));
     expect([0, 431]).toContain(long.status);
     const many = await httpRequest({
       port: decision.port,
-      path: '/v1/forward-auth/x?endpoint=' + encodeURIComponent(LEDGER),
+      path: `/v1/forward-auth/x?endpoint=${encodeURIComponent(LEDGER)}`,
       headers: { ...bearer(), 'x-real-ip': Array(2_000).fill('127.0.0.2') },
     }).catch((error: Error) => ({ status: 0, text: error.message }));
     expect([0, 400, 431]).toContain(many.status);
@@ -205,7 +205,7 @@ describe('headers and paths', () => {
   it.each([
     '/v1/identities/..%2f..%2fhealthz',
     '/v1/identities/127.0.0.2%00',
-    '/v1/identities/' + '1'.repeat(10_000),
+    `/v1/identities/${'1'.repeat(10_000)}`,
     '/v1/identities/%ZZ',
     '/v1/identities/127.0.0.2?__proto__[x]=1',
   ])('GET %s: no identity for a mangled address, and serving goes on', async (path) => {
