@@ -9,6 +9,13 @@
 // point (waited for after each round of changes) every lookup equals the cluster exactly.
 //
 // Runs: IP_REUSE_API_RUNS (default 20, a few seconds); IP_REUSE_SEED replays a failure.
+//
+// Pods are not recreated under a name still taken unless IP_REUSE_API_RECREATE=1: after a
+// watch that ends in an error the source watches again from its older resourceVersion, so
+// events it already delivered come again, and a stale event of the old pod then costs the new
+// pod of the same name its identity (docs/reliability-fuzz.md, "Findings", 2). Reproduce:
+//   IP_REUSE_API_RECREATE=1 IP_REUSE_SEED=1576230111 IP_REUSE_API_RUNS=9 \
+//     npx vitest run test/ip-reuse.fake-api.test.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +38,7 @@ import {
 
 const CLUSTER = 'reuse-api';
 const RUNS = Number(process.env.IP_REUSE_API_RUNS ?? 20);
+const RECREATE = process.env.IP_REUSE_API_RECREATE === '1';
 const SEED = process.env.IP_REUSE_SEED === undefined ? undefined : Number(process.env.IP_REUSE_SEED);
 
 type Disruption = 'none' | 'drop' | 'gone' | 'bookmark';
@@ -93,7 +101,7 @@ it('IP reuse on the fake API with dropped watches, 410 relists and bookmarks (re
         { cluster: CLUSTER, heartbeatIntervalMs: 200, heartbeatTtlMs: 60_000, apiGraceMs: 60_000 },
         { store, source: testKubeSource(access, { logger, metrics }, { pageSize: 3 }), logger, metrics },
       );
-      const model = new ModelCluster();
+      const model = new ModelCluster(RECREATE);
       try {
         await watcher.ready;
         for (const { changes, disruption } of rounds) {

@@ -101,6 +101,9 @@ export class ModelCluster {
   rv = 1000;
   private uids = 0;
 
+  /** `recreate`: a create on a taken name deletes the pod there first (a new UID, same name). */
+  constructor(private readonly recreate = true) {}
+
   apply(change: ClusterOp): void {
     const name = NAMES[change.name]!;
     const namespace = NAMESPACES[change.namespace]!;
@@ -108,6 +111,7 @@ export class ModelCluster {
     const current = this.pods.get(key);
     if (change.op === 'create') {
       // A pod recreated under the same name: the old one is deleted first (a new UID).
+      if (current && !this.recreate) return;
       if (current) this.emit('DELETED', key, current, true);
       const created = podObject({
         name,
