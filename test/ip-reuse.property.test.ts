@@ -43,8 +43,9 @@ import {
 const CLUSTER = 'reuse';
 /**
  * Off by default: replays that re-deliver an event older than the last reconcile (after a
- * listing or a store blip), or an event of a pod whose name a newer pod (new UID) has taken. The watcher mishandles both today
- * (docs/reliability-fuzz.md, "Findings"); IP_REUSE_STALE_REPLAYS=1 reproduces it.
+ * listing or a store blip), or an event of a pod whose name a newer pod (new UID) has taken.
+ * The watcher mishandles both today, and its Kubernetes source does replay after a watch that
+ * fails (docs/reliability-fuzz.md, "Findings", 2); IP_REUSE_STALE_REPLAYS=1 reproduces it.
  */
 const STALE_REPLAYS = process.env.IP_REUSE_STALE_REPLAYS === '1';
 const RUNS = positiveInt(process.env.IP_REUSE_RUNS, 100);
