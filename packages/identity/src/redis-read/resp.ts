@@ -22,6 +22,8 @@ const EMPTY = Buffer.alloc(0);
 /** Redis's own default proto-max-bulk-len is 512 MB; a claim hash is a few KB. */
 export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
 const MAX_ARRAY_LENGTH = 1 << 20;
+/** Replies read here nest two deep; without a bound, `*1\r\n` repeated overflows the stack. */
+export const MAX_ARRAY_DEPTH = 64;
 
 // Returned by the parsing steps when the buffer ends inside the current reply.
 const INCOMPLETE: unique symbol = Symbol('incomplete');
@@ -31,6 +33,7 @@ export class RespReader {
   private buf: Buffer = EMPTY;
   private pos = 0;
   private generation = 0;
+  private depth = 0;
 
   /** `onReply` must not throw: a throw would lose the replies after it in the chunk. */
   constructor(
@@ -174,11 +177,20 @@ export class RespReader {
       this.reset();
       throw new RespProtocolError(`bad array length ${length}`);
     }
+    if (this.depth >= MAX_ARRAY_DEPTH) {
+      this.reset();
+      throw new RespProtocolError(`arrays nested deeper than ${MAX_ARRAY_DEPTH}`);
+    }
     const items: RespValue[] = new Array(length);
-    for (let k = 0; k < length; k++) {
-      const item = this.value(buf);
-      if (item === INCOMPLETE) return INCOMPLETE;
-      items[k] = item;
+    this.depth++;
+    try {
+      for (let k = 0; k < length; k++) {
+        const item = this.value(buf);
+        if (item === INCOMPLETE) return INCOMPLETE;
+        items[k] = item;
+      }
+    } finally {
+      this.depth--;
     }
     return items;
   }
