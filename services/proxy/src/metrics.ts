@@ -34,7 +34,8 @@ export class ProxyMetrics {
   private readonly cache = new Map<string, { inc(n?: number): void }>();
   private readonly lookupChildren = new Map<string, { observe(v: number): void }>();
 
-  constructor(registry: Registry) {
+  /** openConnections: read at each scrape. */
+  constructor(registry: Registry, openConnections?: () => number) {
     const registers = [registry];
     this.connections = new Counter({
       name: 'podgate_proxy_connections_total',
@@ -71,6 +72,13 @@ export class ProxyMetrics {
       name: 'podgate_proxy_open_connections',
       help: 'Connections open now.',
       registers,
+      ...(openConnections !== undefined
+        ? {
+            collect() {
+              this.set(openConnections());
+            },
+          }
+        : {}),
     });
     this.overLimit = new Counter({
       name: 'podgate_proxy_over_limit_total',

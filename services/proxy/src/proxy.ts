@@ -91,7 +91,7 @@ export async function startProxy(
       return;
     }
     const peer = conn.peer();
-    const peerIp = peer === null ? null : socketIp(peer.address);
+    const peerIp = peer === null ? null : peer.ipv4 ? peer.address : socketIp(peer.address);
     if (peerIp !== null && options.trusted?.contains(peerIp)) {
       // A trusted proxy's PROXY header is read by the stream path.
       accept(conn.toSocket(), endpoint, listener);

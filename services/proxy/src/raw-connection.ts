@@ -30,13 +30,14 @@ type Connected = { ok: true; conn: RawTcp } | { ok: false; code: UpstreamFailure
 
 export async function handleRawConnection(
   client: RawTcp,
-  peer: { address: string; port: number } | null,
+  peer: { address: string; port: number; ipv4: boolean } | null,
   context: ConnectionContext,
   deps: RawConnectionDeps,
 ): Promise<void> {
   const started = deps.now();
   const startedAt = new Date();
-  const peerIp = peer === null ? null : socketIp(peer.address);
+  // The kernel writes IPv4 peers as a canonical dotted quad: the store's spelling already.
+  const peerIp = peer === null ? null : peer.ipv4 ? peer.address : socketIp(peer.address);
   const record: ConnectionRecord = {
     endpoint: context.endpoint.url.href,
     listener: context.listener,

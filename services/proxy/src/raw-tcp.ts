@@ -171,11 +171,11 @@ export class RawTcp {
     handle.onread = onRead;
   }
 
-  /** The peer's address, or null (a socket already reset). */
-  peer(): { address: string; port: number } | null {
+  /** The peer's address, or null (a socket already reset). `ipv4`: the kernel's dotted quad. */
+  peer(): { address: string; port: number; ipv4: boolean } | null {
     const out: SockAddr = {};
     if (this.handle.getpeername(out) !== 0 || out.address === undefined) return null;
-    return { address: out.address, port: out.port ?? 0 };
+    return { address: out.address, port: out.port ?? 0, ipv4: out.family === 'IPv4' };
   }
 
   local(): { address: string; port: number } | null {
@@ -201,24 +201,27 @@ export class RawTcp {
   write(chunk: Buffer): boolean {
     if (this.closed) return true;
     const b = bindings!;
-    const req = new b.WriteWrap();
+    // A write the kernel takes at once never touches its request object (stream_base.cc: the
+    // try-write path returns before a WriteWrap is made), so one spare serves every such write;
+    // a write that goes asynchronous keeps it, and the next write gets a new spare.
+    const req = spare ?? newWriteReq(b);
+    spare = null;
     req.handle = this.handle;
-    req.oncomplete = onWriteDone;
-    req.async = false;
     req.owner = this;
     req.bytes = chunk.length;
-    req.buffer = null;
     const status = this.handle.writeBuffer(req, chunk);
     if (status !== 0) {
       this.fail(status);
       return true;
     }
-    if (b.state[b.kLastWriteWasAsync] !== 0) {
-      // The kernel did not take it all: libuv holds the rest until it can; keep the bytes alive.
-      req.async = true;
-      req.buffer = chunk;
-      this.pending += chunk.length;
+    if (b.state[b.kLastWriteWasAsync] === 0) {
+      spare = req;
+      return this.pending < WRITE_HIGH_WATER;
     }
+    // The kernel did not take it all: libuv holds the rest until it can; keep the bytes alive.
+    req.async = true;
+    req.buffer = chunk;
+    this.pending += chunk.length;
     return this.pending < WRITE_HIGH_WATER;
   }
 
@@ -266,6 +269,16 @@ export class RawTcp {
     this.failed = true;
     this.onError(errName(status));
   }
+}
+
+let spare: WriteReq | null = null;
+
+function newWriteReq(b: Bindings): WriteReq {
+  const req = new b.WriteWrap();
+  req.oncomplete = onWriteDone;
+  req.async = false;
+  req.buffer = null;
+  return req;
 }
 
 function onRead(this: TcpHandle, buffer: ArrayBuffer | undefined): void {
@@ -317,7 +330,7 @@ export function rawConnect(
   req.port = port;
   req.conn = conn;
   req.callback = callback;
-  const status = net.isIPv6(address)
+  const status = address.includes(':')
     ? conn.handle.connect6(req, address, port)
     : conn.handle.connect(req, address, port);
   if (status !== 0) {
