@@ -56,5 +56,7 @@ function isDefault(formatters: unknown): boolean {
   const f = formatters as { level?: (label: string, n: number) => unknown; log?: (o: object) => unknown };
   const probe = { a: 1 };
   const level = f.level?.('info', 30) as { level?: unknown } | undefined;
-  return level?.level === 30 && Object.keys(level).length === 1 && (f.log === undefined || f.log(probe) === probe);
+  return (
+    level?.level === 30 && Object.keys(level).length === 1 && (f.log === undefined || f.log(probe) === probe)
+  );
 }

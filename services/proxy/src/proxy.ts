@@ -1,7 +1,7 @@
 // The proxy as a running thing: listeners, the connections they accept (counted, capped,
 // tracked for drain), a configuration that reload swaps for new connections only, and stop:
 // stop accepting, let open connections finish up to the drain deadline, then end the rest.
-import net from 'node:net';
+import type net from 'node:net';
 import type { LookupResult } from '@podgate/identity';
 import type { CompiledEndpoint } from '@podgate/policy';
 import { type ConnectionRecord, handleConnection, socketIp } from './connection.js';
@@ -99,14 +99,19 @@ export async function startProxy(
     }
     open.add(conn);
     const onEnd = rawDeps.onEnd;
-    handleRawConnection(conn, peer, { endpoint, listener }, {
-      ...rawDeps,
-      onEnd: (record) => {
-        open.delete(conn);
-        if (open.size === 0) idle?.();
-        onEnd(record);
+    handleRawConnection(
+      conn,
+      peer,
+      { endpoint, listener },
+      {
+        ...rawDeps,
+        onEnd: (record) => {
+          open.delete(conn);
+          if (open.size === 0) idle?.();
+          onEnd(record);
+        },
       },
-    }).catch((error: unknown) => {
+    ).catch((error: unknown) => {
       conn.close();
       if (open.delete(conn) && open.size === 0) idle?.();
       deps.onBug?.(error);

@@ -15,7 +15,7 @@ import {
   socketIp,
 } from './connection.js';
 import { rawSplice } from './raw-splice.js';
-import { RawTcp, rawConnect } from './raw-tcp.js';
+import { type RawTcp, rawConnect } from './raw-tcp.js';
 import type { TimerWheel } from './timer-wheel.js';
 import type { UpstreamFailure } from './upstream.js';
 

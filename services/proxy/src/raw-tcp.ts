@@ -227,8 +227,11 @@ export class RawTcp {
 
   /** Sends a FIN once what is queued is written; `callback` gets an error code or null. */
   shutdown(callback: (error: string | null) => void): void {
-    if (this.closed) return callback('ECLOSED');
-    const req = new (bindings!.ShutdownWrap)();
+    if (this.closed) {
+      callback('ECLOSED');
+      return;
+    }
+    const req = new bindings!.ShutdownWrap();
     req.handle = this.handle;
     req.oncomplete = onShutdownDone;
     req.owner = this;
@@ -260,7 +263,12 @@ export class RawTcp {
     this.closed = true;
     this.handle.onread = noopRead;
     this.handle.owner = null;
-    return new net.Socket({ handle: this.handle, allowHalfOpen: true, readable: true, writable: true } as never);
+    return new net.Socket({
+      handle: this.handle,
+      allowHalfOpen: true,
+      readable: true,
+      writable: true,
+    } as never);
   }
 
   /** A read, write or shutdown failed: reported once. */

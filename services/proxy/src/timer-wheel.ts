@@ -44,7 +44,12 @@ export function createTimerWheel(tickMs: number): TimerWheel {
     tickMs,
     add(ms, onExpire) {
       // The first tick may come at once: one more tick so that quiet is never shorter than `ms`.
-      const entry: WheelEntry = { active: false, quietTicks: 0, limitTicks: Math.ceil(ms / tickMs) + 1, onExpire };
+      const entry: WheelEntry = {
+        active: false,
+        quietTicks: 0,
+        limitTicks: Math.ceil(ms / tickMs) + 1,
+        onExpire,
+      };
       entries.add(entry);
       if (timer === undefined) {
         timer = setInterval(tick, tickMs);
