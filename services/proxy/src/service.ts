@@ -107,6 +107,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       proxyHeaderTimeoutMs: config.proxyHeaderTimeoutMs,
+      socketLayer: config.socketLayer,
     },
     {
       lookup: shared.lookup,
