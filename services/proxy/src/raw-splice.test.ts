@@ -1,6 +1,7 @@
 // The raw layer on its own (raw-tcp.ts + raw-splice.ts), on real loopback sockets: what the
 // proxy holds for a peer that does not read, the FIN passed on each way, a reset passed on as
 // a reset, and the idle deadline on the shared wheel.
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawSplice } from './raw-splice.js';
@@ -98,6 +99,33 @@ describe.skipIf(!rawTcpAvailable())('raw splice', () => {
     r.client.end();
     const result = await r.result;
     expect(result).toMatchObject({ end: 'closed', bytesFromUpstream: payload.length, bytesFromClient: 0 });
+  });
+
+  it('a bulk transfer read into each socket’s own buffer arrives byte for byte through a reader that stalls', async () => {
+    const r = await rig();
+    // Past OWN_BUFFER_AFTER the proxy reads into one reused buffer: a write still queued when
+    // the next read came would corrupt the stream.
+    const payload = Buffer.alloc(32 * MiB);
+    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i, i);
+    const expected = createHash('sha256').update(payload).digest('hex');
+    const hash = createHash('sha256');
+    let got = 0;
+    r.client.on('data', (d: Buffer) => {
+      hash.update(d);
+      got += d.length;
+      // Stall now and then, so the proxy's writes to the client queue up.
+      if (got % (4 * MiB) < d.length) {
+        r.client.pause();
+        setTimeout(() => r.client.resume(), 150);
+      }
+    });
+    r.upstreamSide.end(payload);
+    await new Promise<void>((resolve) => r.client.once('end', () => resolve()));
+    expect(got).toBe(payload.length);
+    expect(hash.digest('hex')).toBe(expected);
+    expect(r.proxyUpstream.readBuffer).not.toBeNull();
+    r.client.end();
+    expect(await r.result).toMatchObject({ end: 'closed', bytesFromUpstream: payload.length });
   });
 
   it('half-close both ways: each FIN is passed on while the other direction keeps flowing', async () => {

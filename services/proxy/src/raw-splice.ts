@@ -6,6 +6,9 @@ import type { RawTcp } from './raw-tcp.js';
 import type { SpliceEnd, SpliceResult } from './splice.js';
 import type { TimerWheel, WheelEntry } from './timer-wheel.js';
 
+/** Bytes one side sends before it reads into a buffer of its own (a bulk transfer). */
+export const OWN_BUFFER_AFTER = 1024 * 1024;
+
 export interface RawSplice {
   /** Closes both sockets now; the result says `aborted` unless it had already ended. */
   abort(): void;
@@ -78,15 +81,19 @@ export function rawSplice(
     });
   };
 
+  // A chunk read into a socket's own buffer is overwritten by its next read: while a write of
+  // one is queued, the reader waits for the drain.
   client.onData = (chunk) => {
     fromClient += chunk.length;
     idle.active = true;
-    if (!upstream.write(chunk)) client.readStop();
+    if (!upstream.write(chunk) || (client.readBuffer !== null && upstream.pending > 0)) client.readStop();
+    if (fromClient >= OWN_BUFFER_AFTER && client.readBuffer === null) client.ownReadBuffer();
   };
   upstream.onData = (chunk) => {
     fromUpstream += chunk.length;
     idle.active = true;
-    if (!client.write(chunk)) upstream.readStop();
+    if (!client.write(chunk) || (upstream.readBuffer !== null && client.pending > 0)) upstream.readStop();
+    if (fromUpstream >= OWN_BUFFER_AFTER && upstream.readBuffer === null) upstream.ownReadBuffer();
   };
   upstream.onDrain = () => {
     idle.active = true;
