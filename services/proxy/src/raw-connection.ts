@@ -139,25 +139,27 @@ export async function handleRawConnection(
   }
   const header = headerFor(target, record.client, serverIp, serverPort).header;
   if (header !== undefined) upstream.write(header);
-  await new Promise<void>((resolve) => {
-    const splice = rawSplice(client, upstream, {
-      wheel: deps.wheel,
-      idleTimeoutMs: deps.idleTimeoutMs,
-      head,
-      clientEnded,
-      done: (result) => {
-        untrack();
-        record.bytesFromClient = result.bytesFromClient;
-        record.bytesFromUpstream = result.bytesFromUpstream;
-        finish(
-          result.end,
-          result.error !== undefined ? { code: result.end, message: result.error } : undefined,
-        );
-        resolve();
-      },
-    });
-    const untrack = deps.track(splice.abort);
+  // Not awaited: the splice calls back once both sockets are closed.
+  let ended = false;
+  let untrack = () => {};
+  const splice = rawSplice(client, upstream, {
+    wheel: deps.wheel,
+    idleTimeoutMs: deps.idleTimeoutMs,
+    head,
+    clientEnded,
+    done: (result) => {
+      ended = true;
+      untrack();
+      record.bytesFromClient = result.bytesFromClient;
+      record.bytesFromUpstream = result.bytesFromUpstream;
+      finish(
+        result.end,
+        result.error !== undefined ? { code: result.end, message: result.error } : undefined,
+      );
+    },
   });
+  // A write that failed at once may have ended it already.
+  if (!ended) untrack = deps.track(splice.abort);
 }
 
 /** A raw connection to `target`, within the connect timeout (a name is resolved first). */

@@ -168,6 +168,8 @@ export class RawTcp {
   /** Bytes handed to `write` that the kernel has not taken yet. */
   pending = 0;
   closed = false;
+  /** The local address when the listener's is not a wildcard (no getsockname needed). */
+  knownLocal: { address: string; port: number } | null = null;
   /** Set by ownReadBuffer(): every read lands here, and a chunk is valid until the next read. */
   readBuffer: Buffer | null = null;
   private reading = false;
@@ -186,6 +188,7 @@ export class RawTcp {
   }
 
   local(): { address: string; port: number } | null {
+    if (this.knownLocal !== null) return this.knownLocal;
     const out: SockAddr = {};
     if (this.handle.getsockname(out) !== 0 || out.address === undefined) return null;
     return { address: out.address, port: out.port ?? 0 };
@@ -392,16 +395,18 @@ export function rawListen(host: string, port: number, onConnection: (conn: RawTc
   if (bound !== 0) fail('bind', bound);
   const listening = handle.listen(511);
   if (listening !== 0) fail('listen', listening);
+  const out: SockAddr = {};
+  handle.getsockname(out);
+  const address = { address: out.address ?? host, port: out.port ?? port };
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
   handle.onconnection = (status, client) => {
     // A failed accept (EMFILE and the like) is libuv's to retry; nothing to hand over.
     if (status !== 0 || client === undefined) return;
     const conn = new RawTcp(client);
+    if (!wildcard) conn.knownLocal = address;
     client.setNoDelay(true);
     onConnection(conn);
   };
-  const out: SockAddr = {};
-  handle.getsockname(out);
-  const address = { address: out.address ?? host, port: out.port ?? port };
   let closed = false;
   return {
     address: () => address,
