@@ -162,40 +162,52 @@ export async function handleRawConnection(
   if (!ended) untrack = deps.track(splice.abort);
 }
 
-/** A raw connection to `target`, within the connect timeout (a name is resolved first). */
-async function connect(target: ForwardTarget, deps: RawConnectionDeps): Promise<Connected> {
+/** A raw connection to `target` within the connect timeout, a name's resolution included. */
+function connect(target: ForwardTarget, deps: RawConnectionDeps): Promise<Connected> {
   const where = `${target.host}:${target.port}`;
-  let address = target.host;
-  if (net.isIP(address) === 0) {
-    try {
-      address = (await dnsLookup(target.host)).address;
-    } catch (error) {
-      return { ok: false, code: 'connect_failed', message: `cannot connect to ${where}: ${String(error)}` };
-    }
-  }
   return new Promise((resolve) => {
     let settled = false;
-    const deadline = deps.wheel.add(deps.connectTimeoutMs, () => {
-      if (settled) return;
+    let conn: RawTcp | undefined;
+    const settle = (result: Connected) => {
+      if (settled) {
+        if (result.ok) result.conn.close();
+        return;
+      }
       settled = true;
-      conn.close();
-      resolve({
+      deps.wheel.remove(deadline);
+      resolve(result);
+    };
+    const deadline = deps.wheel.add(deps.connectTimeoutMs, () => {
+      conn?.close();
+      settle({
         ok: false,
         code: 'connect_timeout',
         message: `no connection to ${where} within ${deps.connectTimeoutMs} ms`,
       });
     });
-    const conn = rawConnect(address, target.port, (error, c) => {
+    const open = (address: string) => {
       if (settled) return;
-      settled = true;
-      deps.wheel.remove(deadline);
-      if (error === null) return resolve({ ok: true, conn: c });
-      c.close();
-      resolve({
-        ok: false,
-        code: error === 'ECONNREFUSED' ? 'connect_refused' : 'connect_failed',
-        message: `cannot connect to ${where}: connect ${error}`,
+      conn = rawConnect(address, target.port, (error, c) => {
+        if (error === null) return settle({ ok: true, conn: c });
+        c.close();
+        settle({
+          ok: false,
+          code: error === 'ECONNREFUSED' ? 'connect_refused' : 'connect_failed',
+          message: `cannot connect to ${where}: connect ${error}`,
+        });
       });
-    });
+    };
+    if (net.isIP(target.host) !== 0) open(target.host);
+    else {
+      dnsLookup(target.host).then(
+        (found) => open(found.address),
+        (error: unknown) =>
+          settle({
+            ok: false,
+            code: 'connect_failed',
+            message: `cannot connect to ${where}: ${String(error)}`,
+          }),
+      );
+    }
   });
 }
