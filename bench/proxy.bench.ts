@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisIdentityStore } from '@podgate/identity';
 import { freePort, startRedis } from '@podgate/test-support';
-import { cpuMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
+import { cpuSplitMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
 import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -141,25 +141,34 @@ try {
   const rates = targets.map(() => [] as number[]);
   // CPU time of the proxy process per connection, from /proc: independent of how busy the
   // load generator's core is.
+  // Split into user (the proxy's own code, the runtime) and system (the kernel's TCP work).
   const cpuPerConn = targets.map(() => [] as number[]);
+  const userPerConn = targets.map(() => [] as number[]);
   const errors = targets.map(() => 0);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, t] of targets.entries()) {
-      const before = t.pid > 0 ? await cpuMs(t.pid) : 0;
+      const before = t.pid > 0 ? await cpuSplitMs(t.pid) : { user: 0, sys: 0 };
       const r = await wrk(LOAD_CORE, url(t.port), { connections: 50, seconds: SECONDS, close: true });
-      const after = t.pid > 0 ? await cpuMs(t.pid) : 0;
+      const after = t.pid > 0 ? await cpuSplitMs(t.pid) : { user: 0, sys: 0 };
       rates[k]!.push(r.requestsPerSec);
-      if (t.pid > 0) cpuPerConn[k]!.push(((after - before) * 1000) / (r.requestsPerSec * SECONDS));
+      if (t.pid > 0) {
+        const conns = r.requestsPerSec * SECONDS;
+        const user = after.user - before.user;
+        const sys = after.sys - before.sys;
+        cpuPerConn[k]!.push(((user + sys) * 1000) / conns);
+        userPerConn[k]!.push((user * 1000) / conns);
+      }
       errors[k]! += r.errors;
     }
   }
   const rate = rates.map(median);
   const cpuUs = cpuPerConn.map((xs) => (xs.length > 0 ? median(xs) : 0));
+  const userUs = userPerConn.map((xs) => (xs.length > 0 ? median(xs) : 0));
 
   // Added connect latency at a fixed 1,000 new connections per second.
   const latency = async (port: number) => {
-    const samples = await fixedRateLatencies(port, 1000, SECONDS);
-    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+    const { samples, failures } = await fixedRateLatencies(port, 1000, SECONDS);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), failures };
   };
   const direct = await latency(nginxPort!);
   const viaPodgate = await latency(podgatePort!);
@@ -204,6 +213,12 @@ try {
       p99: viaPodgate.p99 - direct.p99,
       no_share_p50: viaAlone.p50 - direct.p50,
       no_share_p99: viaAlone.p99 - direct.p99,
+      unanswered: {
+        direct: direct.failures,
+        podgate: viaPodgate.failures,
+        podgate_no_share: viaAlone.failures,
+        bare_pipe: viaPipe.failures,
+      },
       bare_pipe_p50: viaPipe.p50 - direct.p50,
       bare_pipe_p99: viaPipe.p99 - direct.p99,
     },
@@ -214,17 +229,20 @@ try {
     cpu_us_per_connection: Object.fromEntries(
       targets.filter((t) => t.pid > 0).map((t) => [t.name, cpuUs[targets.indexOf(t)]]),
     ),
+    user_cpu_us_per_connection: Object.fromEntries(
+      targets.filter((t) => t.pid > 0).map((t) => [t.name, userUs[targets.indexOf(t)]]),
+    ),
     wrk_errors: Object.fromEntries(targets.map((t, k) => [t.name, errors[k]])),
   };
   const met = (ok: boolean) => (ok ? 'met' : 'missed');
   const lines = [
     `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk and the latency generator on core ${LOAD_CORE}; Redis unpinned. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s.`,
     '',
-    '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy | proxy CPU per connection |',
-    '|---|---:|---:|---:|---:|',
+    '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy | proxy CPU per connection | of which user |',
+    '|---|---:|---:|---:|---:|---:|',
     ...targets.map(
       (t, k) =>
-        `| ${t.name} | ${fmt(rate[k]!)} | ${(rate[k]! / rPipe).toFixed(2)} | ${(rate[k]! / rHaproxy).toFixed(2)} | ${t.pid > 0 ? `${cpuUs[k]!.toFixed(0)} us` : ''} |`,
+        `| ${t.name} | ${fmt(rate[k]!)} | ${(rate[k]! / rPipe).toFixed(2)} | ${(rate[k]! / rHaproxy).toFixed(2)} | ${t.pid > 0 ? `${cpuUs[k]!.toFixed(0)} us` : ''} | ${t.pid > 0 ? `${userUs[k]!.toFixed(0)} us` : ''} |`,
     ),
     '',
     '| figure | measured | target | |',
@@ -240,8 +258,9 @@ try {
     `| bulk, one connection: podgate vs bare pipe | ${figures.bulk_podgate_vs_bare_pipe.toFixed(2)} (${mb(bulkRates.podgate)}/s vs ${mb(bulkRates.pipe)}/s) | >= 0.9 | ${met(figures.bulk_podgate_vs_bare_pipe >= 0.9)} |`,
     `| bulk: podgate vs HAProxy (${mb(bulkRates.haproxy)}/s), direct ${mb(bulkRates.direct)}/s | ${figures.bulk_podgate_vs_haproxy.toFixed(2)} | | |`,
     `| podgate RSS idle / with 1,000 idle connections | ${mb(rssIdleBefore)} / ${mb(rssWithIdle)} | | |`,
+    `| CPU per connection: podgate vs bare pipe / vs HAProxy (lower is better) | ${(cpuUs[3]! / cpuUs[2]!).toFixed(2)} / ${(cpuUs[3]! / cpuUs[1]!).toFixed(2)} | | |`,
     '',
-    `Direct latency at 1,000/s: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
+    `Direct latency at 1,000/s: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. Connections of the latency runs closed unanswered (of ${1000 * SECONDS} each): ${JSON.stringify(figures.added_latency_ms_at_1000_per_sec.unanswered)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
     '',
   ];
   const text = lines.join('\n');

@@ -43,9 +43,14 @@ const REQUEST = 'GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n';
 
 /**
  * A new connection every `1000 / rate` ms for `seconds`: connect, one request, read to the
- * close. Returns each connection's time from connect() to the last byte, in ms.
+ * close. Returns each answered connection's time from connect() to the last byte, in ms, and
+ * how many were closed without an answer.
  */
-export async function fixedRateLatencies(port: number, rate: number, seconds: number): Promise<number[]> {
+export async function fixedRateLatencies(
+  port: number,
+  rate: number,
+  seconds: number,
+): Promise<{ samples: number[]; failures: number }> {
   const total = rate * seconds;
   const samples: number[] = [];
   let failures = 0;
@@ -80,8 +85,9 @@ export async function fixedRateLatencies(port: number, rate: number, seconds: nu
     };
     tick();
   });
-  if (failures > total * 0.01) throw new Error(`${failures} of ${total} connections failed`);
-  return samples;
+  // Reported, not thrown: a connection closed unanswered (a lookup past its deadline on an
+  // overloaded machine is refused, fail-closed) is a figure of the run, not a broken run.
+  return { samples, failures };
 }
 
 export function percentile(xs: readonly number[], p: number): number {
@@ -119,12 +125,11 @@ export async function rssBytes(pid: number): Promise<number> {
   return Number(kb[1]) * 1024;
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
-export async function cpuMs(pid: number): Promise<number> {
+/** User and system CPU time a process has used (all its threads), in ms, from /proc (ticks of 10 ms). */
+export async function cpuSplitMs(pid: number): Promise<{ user: number; sys: number }> {
   const { readFile } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks * 10;
+  return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
 }

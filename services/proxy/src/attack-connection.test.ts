@@ -97,7 +97,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describe('attack: one connection', () => {
+// Both socket layers: raw libuv handles (the default) and net.Socket streams (the fallback).
+describe.each(['raw', 'net'] as const)('attack: one connection (%s sockets)', (socketLayer) => {
   let upstream: Upstream | undefined;
   let proxy: TestProxy | undefined;
   afterEach(async () => {
@@ -109,7 +110,7 @@ describe('attack: one connection', () => {
   });
   const start = async (mode: 'echo' | 'hold' = 'echo') => {
     upstream = await startUpstream(mode);
-    proxy = await startTestProxy(loadConfig(config(upstream.port)), [], {}, (ip) =>
+    proxy = await startTestProxy(loadConfig(config(upstream.port)), [], { socketLayer }, (ip) =>
       store.lookup(ip, ['test']),
     );
     return { upstream, proxy };
@@ -222,7 +223,9 @@ describe('attack: one connection', () => {
     await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
     try {
       const port = (resetting.address() as net.AddressInfo).port;
-      proxy = await startTestProxy(loadConfig(config(port)), [], {}, (ip) => store.lookup(ip, ['test']));
+      proxy = await startTestProxy(loadConfig(config(port)), [], { socketLayer }, (ip) =>
+        store.lookup(ip, ['test']),
+      );
       const s = await connectFrom(proxy.port(GUARDED), '127.0.0.2');
       const seen = endOf(s);
       s.write('request');
@@ -246,7 +249,9 @@ describe('attack: one connection', () => {
     await new Promise<void>((r) => watching.listen(0, '127.0.0.1', r));
     try {
       const port = (watching.address() as net.AddressInfo).port;
-      proxy = await startTestProxy(loadConfig(config(port)), [], {}, (ip) => store.lookup(ip, ['test']));
+      proxy = await startTestProxy(loadConfig(config(port)), [], { socketLayer }, (ip) =>
+        store.lookup(ip, ['test']),
+      );
       const s = await connectFrom(proxy.port(GUARDED), '127.0.0.2');
       s.on('error', () => {});
       s.write('first half of an upload');

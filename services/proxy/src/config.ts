@@ -54,6 +54,11 @@ export const proxyConfigSchema = z.object({
   /** Connections from one IP this close together share one lookup (0: never). */
   lookupShareMs: durationSchema('--lookup-share', 0).prefault('2ms'),
   logLevel: z.enum(LOG_LEVELS).prefault('info'),
+  /**
+   * `raw`: connections from peers that are not trusted proxies run on libuv TCP handles
+   * (docs/adr/0007-raw-tcp-handles.md), `net` where this Node lacks them; `net`: always streams.
+   */
+  socketLayer: z.enum(['raw', 'net'], { error: '--socket-layer: expected raw or net' }).default('raw'),
 });
 
 type ParsedProxyConfig = z.output<typeof proxyConfigSchema>;

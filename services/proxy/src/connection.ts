@@ -228,7 +228,7 @@ export async function handleConnection(
  * A socket address as the store keys it, or null. A link-local IPv6 peer comes with its zone
  * (`fe80::1%eth0`): the zone names our interface, not the peer, so it is dropped.
  */
-function socketIp(address: string | undefined): string | null {
+export function socketIp(address: string | undefined): string | null {
   if (address === undefined) return null;
   const zone = address.indexOf('%');
   return tryNormalizeIp(zone < 0 ? address : address.slice(0, zone));
@@ -243,7 +243,7 @@ function clientFromHeader(header: ProxyHeader): ClientAddress | 'socket' | null 
 }
 
 /** The PROXY header the upstream asked for, naming the original client. */
-function headerFor(
+export function headerFor(
   target: ForwardTarget,
   client: ClientAddress,
   serverIp: string,

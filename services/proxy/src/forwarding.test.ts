@@ -31,7 +31,8 @@ function chunk(i: number, size: number): Buffer {
   return b;
 }
 
-describe('proxy: forwarding', () => {
+// Both socket layers: raw libuv handles (the default) and net.Socket streams (the fallback).
+describe.each(['raw', 'net'] as const)('proxy: forwarding (%s sockets)', (socketLayer) => {
   let upstream: Upstream | undefined;
   let proxy: TestProxy | undefined;
   const servers: net.Server[] = [];
@@ -53,7 +54,7 @@ describe('proxy: forwarding', () => {
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
-    proxy = await startTestProxy(loadConfig(config(port)), PODS);
+    proxy = await startTestProxy(loadConfig(config(port)), PODS, { socketLayer });
     const sent = createHash('sha256');
     const received = createHash('sha256');
     let receivedBytes = 0;
@@ -102,7 +103,9 @@ describe('proxy: forwarding', () => {
     });
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    proxy = await startTestProxy(loadConfig(config((server.address() as net.AddressInfo).port)), PODS);
+    proxy = await startTestProxy(loadConfig(config((server.address() as net.AddressInfo).port)), PODS, {
+      socketLayer,
+    });
     const r = await exchange(proxy.port(APP), '127.0.0.2', 'x'.repeat(5000));
     expect(r.received.toString()).toBe('got 5000 bytes');
   });
@@ -117,7 +120,9 @@ describe('proxy: forwarding', () => {
     });
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    proxy = await startTestProxy(loadConfig(config((server.address() as net.AddressInfo).port)), PODS);
+    proxy = await startTestProxy(loadConfig(config((server.address() as net.AddressInfo).port)), PODS, {
+      socketLayer,
+    });
     const got = await new Promise<string>((resolve) => {
       const socket = net.connect({
         host: '127.0.0.1',
@@ -142,7 +147,7 @@ describe('proxy: forwarding', () => {
 
   it('a thousand connections at once, each answered', async () => {
     upstream = await startUpstream();
-    proxy = await startTestProxy(loadConfig(config(upstream.port)), PODS);
+    proxy = await startTestProxy(loadConfig(config(upstream.port)), PODS, { socketLayer });
     const port = proxy.port(APP);
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => exchange(port, '127.0.0.2', `message ${i}`, 20_000)),
@@ -154,7 +159,7 @@ describe('proxy: forwarding', () => {
 
   it('past --max-connections, new connections are closed at once and the open ones go on', async () => {
     upstream = await startUpstream('hold');
-    proxy = await startTestProxy(loadConfig(config(upstream.port)), PODS, { maxConnections: 2 });
+    proxy = await startTestProxy(loadConfig(config(upstream.port)), PODS, { maxConnections: 2, socketLayer });
     const port = proxy.port(APP);
     const held = [0, 1].map(
       () =>

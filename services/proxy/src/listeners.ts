@@ -4,6 +4,7 @@
 // listeners; open connections keep the endpoint (and decision) they started with.
 import net from 'node:net';
 import type { CompiledEndpoint } from '@podgate/policy';
+import { type RawServer, type RawTcp, rawListen } from './raw-tcp.js';
 
 export interface ListenAddress {
   host: string;
@@ -26,11 +27,12 @@ export interface BoundListener {
   port: number;
 }
 
-export type AcceptFn = (socket: net.Socket, endpoint: CompiledEndpoint, listener: string) => void;
+/** An accepted connection: a `net.Socket`, or a raw handle (raw-tcp.ts) on a raw listener. */
+export type AcceptFn = (conn: net.Socket | RawTcp, endpoint: CompiledEndpoint, listener: string) => void;
 
 interface Entry {
   plan: ListenerPlan;
-  server: net.Server;
+  server: net.Server | RawServer;
   label: string;
 }
 
@@ -39,11 +41,15 @@ export class ListenerSet {
   /** The apply in progress: applies run one after another, so the last one called wins. */
   private applying: Promise<void> = Promise.resolve();
 
-  constructor(private readonly accept: AcceptFn) {}
+  /** raw: listen with raw handles (an IP host only; a name gets a net.Server). */
+  constructor(
+    private readonly accept: AcceptFn,
+    private readonly raw = false,
+  ) {}
 
   bound(): BoundListener[] {
     return [...this.entries.values()].map(({ plan, server }) => {
-      const address = server.address() as net.AddressInfo;
+      const address = server.address() as { address: string; port: number };
       return { key: plan.key, endpoint: plan.endpoint.url.href, host: address.address, port: address.port };
     });
   }
@@ -96,6 +102,24 @@ export class ListenerSet {
   }
 
   private open(plan: ListenerPlan): Promise<Entry> {
+    if (this.raw && net.isIP(plan.address.host) !== 0) {
+      const entry: Entry = { plan, server: null as never, label: '' };
+      try {
+        entry.server = rawListen(plan.address.host, plan.address.port, (conn) =>
+          this.accept(conn, entry.plan.endpoint, entry.label),
+        );
+      } catch (err) {
+        return Promise.reject(
+          new Error(
+            `cannot listen on ${formatAddress(plan.address)} for ${plan.endpoint.url.href}: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        );
+      }
+      const address = entry.server.address() as { address: string; port: number };
+      entry.label = formatAddress({ host: address.address, port: address.port });
+      return Promise.resolve(entry);
+    }
     // allowHalfOpen: a client's FIN must not end our write side (splice.ts); no Nagle delay.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
     const entry: Entry = { plan, server, label: '' };
@@ -133,7 +157,7 @@ export function formatAddress(a: ListenAddress): string {
  * Stops accepting. Not awaiting 'close': it comes only once every connection the server
  * accepted has ended, and those are drained by the proxy, not here.
  */
-function closeServer(server: net.Server): Promise<void> {
+function closeServer(server: net.Server | RawServer): Promise<void> {
   server.close();
   return Promise.resolve();
 }

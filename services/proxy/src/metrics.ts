@@ -1,6 +1,6 @@
 // The proxy's Prometheus metrics. Labels are bounded: endpoints come from the configuration,
-// outcomes and codes from closed sets. Children are cached per label set: a connection costs a
-// few increments, not a label lookup each.
+// outcomes and codes from closed sets. A connection costs a few additions to plain numbers,
+// handed to prom-client when /metrics is scraped (prom-client hashes a label set per call).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ConnectionRecord } from './connection.js';
 
@@ -23,36 +23,62 @@ export function outcomeOf(record: ConnectionRecord): ConnectionOutcome {
   }
 }
 
+/** Per endpoint, counted as plain numbers and handed to prom-client at each scrape. */
+interface EndpointCounts {
+  outcomes: Record<ConnectionOutcome, number>;
+  fromClient: number;
+  fromUpstream: number;
+  dryRun: Map<string, number>;
+  lookup: { observe(v: number): void };
+}
+
 export class ProxyMetrics {
-  private readonly connections: Counter<'endpoint' | 'outcome'>;
-  private readonly bytes: Counter<'endpoint' | 'direction'>;
-  private readonly errors: Counter<'code'>;
-  private readonly lookupSeconds: Histogram<'endpoint'>;
-  private readonly dryRunVerdicts: Counter<'endpoint' | 'verdict'>;
   readonly open: Gauge;
   readonly overLimit: Counter;
-  private readonly cache = new Map<string, { inc(n?: number): void }>();
-  private readonly lookupChildren = new Map<string, { observe(v: number): void }>();
+  private readonly endpoints = new Map<string, EndpointCounts>();
+  private readonly errorCounts = new Map<string, number>();
+  private readonly lookupSeconds: Histogram<'endpoint'>;
 
-  constructor(registry: Registry) {
+  /** openConnections: read at each scrape. */
+  constructor(registry: Registry, openConnections?: () => number) {
     const registers = [registry];
-    this.connections = new Counter({
+    const endpoints = this.endpoints;
+    const errorCounts = this.errorCounts;
+    new Counter({
       name: 'podgate_proxy_connections_total',
       help: 'Connections that ended, by endpoint and outcome (forwarded, denied, dry_run, refused, failed).',
       labelNames: ['endpoint', 'outcome'],
       registers,
+      collect() {
+        this.reset();
+        for (const [endpoint, e] of endpoints) {
+          for (const [outcome, n] of Object.entries(e.outcomes))
+            if (n > 0) this.inc({ endpoint, outcome }, n);
+        }
+      },
     });
-    this.bytes = new Counter({
+    new Counter({
       name: 'podgate_proxy_bytes_total',
       help: 'Bytes forwarded, by endpoint and direction (from_client, from_upstream).',
       labelNames: ['endpoint', 'direction'],
       registers,
+      collect() {
+        this.reset();
+        for (const [endpoint, e] of endpoints) {
+          if (e.fromClient > 0) this.inc({ endpoint, direction: 'from_client' }, e.fromClient);
+          if (e.fromUpstream > 0) this.inc({ endpoint, direction: 'from_upstream' }, e.fromUpstream);
+        }
+      },
     });
-    this.errors = new Counter({
+    new Counter({
       name: 'podgate_proxy_errors_total',
       help: 'Connections that ended in an error, by code.',
       labelNames: ['code'],
       registers,
+      collect() {
+        this.reset();
+        for (const [code, n] of errorCounts) this.inc({ code }, n);
+      },
     });
     this.lookupSeconds = new Histogram({
       name: 'podgate_proxy_lookup_duration_seconds',
@@ -61,16 +87,29 @@ export class ProxyMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });
-    this.dryRunVerdicts = new Counter({
+    new Counter({
       name: 'podgate_proxy_dry_run_refusals_total',
       help: 'Connections a dry-run endpoint would have refused and let through, by endpoint and the action that would have refused.',
       labelNames: ['endpoint', 'verdict'],
       registers,
+      collect() {
+        this.reset();
+        for (const [endpoint, e] of endpoints) {
+          for (const [verdict, n] of e.dryRun) this.inc({ endpoint, verdict }, n);
+        }
+      },
     });
     this.open = new Gauge({
       name: 'podgate_proxy_open_connections',
       help: 'Connections open now.',
       registers,
+      ...(openConnections !== undefined
+        ? {
+            collect() {
+              this.set(openConnections());
+            },
+          }
+        : {}),
     });
     this.overLimit = new Counter({
       name: 'podgate_proxy_over_limit_total',
@@ -79,45 +118,35 @@ export class ProxyMetrics {
     });
   }
 
-  private child(kind: string, make: () => { inc(n?: number): void }, ...labels: string[]) {
-    const key = `${kind}\0${labels.join('\0')}`;
-    let c = this.cache.get(key);
-    if (c === undefined) {
-      c = make();
-      this.cache.set(key, c);
+  private countsOf(endpoint: string): EndpointCounts {
+    let e = this.endpoints.get(endpoint);
+    if (e === undefined) {
+      e = {
+        outcomes: { forwarded: 0, denied: 0, dry_run: 0, refused: 0, failed: 0 },
+        fromClient: 0,
+        fromUpstream: 0,
+        dryRun: new Map(),
+        lookup: this.lookupSeconds.labels(endpoint),
+      };
+      this.endpoints.set(endpoint, e);
     }
-    return c;
+    return e;
   }
 
+  /** A connection that ended: a few additions (prom-client reads them at scrape time). */
   record(record: ConnectionRecord): void {
-    const outcome = outcomeOf(record);
-    const endpoint = record.endpoint;
-    this.child('c', () => this.connections.labels(endpoint, outcome), endpoint, outcome).inc();
-    if (record.bytesFromClient > 0) {
-      this.child('b', () => this.bytes.labels(endpoint, 'from_client'), endpoint, 'in').inc(
-        record.bytesFromClient,
-      );
-    }
-    if (record.bytesFromUpstream > 0) {
-      this.child('b', () => this.bytes.labels(endpoint, 'from_upstream'), endpoint, 'out').inc(
-        record.bytesFromUpstream,
-      );
-    }
+    const e = this.countsOf(record.endpoint);
+    e.outcomes[outcomeOf(record)]++;
+    e.fromClient += record.bytesFromClient;
+    e.fromUpstream += record.bytesFromUpstream;
     if (record.error !== undefined) {
       const code = record.error.code;
-      this.child('e', () => this.errors.labels(code), code).inc();
+      this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
     }
-    if (record.lookupMs !== undefined) {
-      let child = this.lookupChildren.get(endpoint);
-      if (child === undefined) {
-        child = this.lookupSeconds.labels(endpoint);
-        this.lookupChildren.set(endpoint, child);
-      }
-      child.observe(record.lookupMs / 1000);
-    }
+    if (record.lookupMs !== undefined) e.lookup.observe(record.lookupMs / 1000);
     if (record.dryRun === true) {
       const verdict = record.decision?.action ?? 'deny';
-      this.child('d', () => this.dryRunVerdicts.labels(endpoint, verdict), endpoint, verdict).inc();
+      e.dryRun.set(verdict, (e.dryRun.get(verdict) ?? 0) + 1);
     }
   }
 }

@@ -4,8 +4,11 @@
 import type net from 'node:net';
 import type { LookupResult } from '@podgate/identity';
 import type { CompiledEndpoint } from '@podgate/policy';
-import { type ConnectionRecord, handleConnection } from './connection.js';
+import { type ConnectionRecord, handleConnection, socketIp } from './connection.js';
 import { type BoundListener, type ListenerPlan, ListenerSet } from './listeners.js';
+import { handleRawConnection } from './raw-connection.js';
+import { RawTcp, rawTcpAvailable } from './raw-tcp.js';
+import { createTimerWheel, tickFor } from './timer-wheel.js';
 
 export interface ProxyOptions {
   /** Peers whose PROXY header names the client; null: none. */
@@ -14,6 +17,12 @@ export interface ProxyOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   proxyHeaderTimeoutMs: number;
+  /**
+   * `raw` (the default): connections from peers that are not trusted proxies run on libuv TCP
+   * handles (raw-tcp.ts, docs/adr/0007-raw-tcp-handles.md), falling back to `net` where this Node
+   * does not offer them; `net`: every connection on `net.Socket` streams.
+   */
+  socketLayer?: 'raw' | 'net';
 }
 
 export interface ProxyDeps {
@@ -22,7 +31,7 @@ export interface ProxyDeps {
   /** Every connection, once over (log line and metrics). */
   onConnection(record: ConnectionRecord): void;
   /** A connection closed at once because `maxConnections` were open. */
-  onOverLimit(socket: net.Socket): void;
+  onOverLimit(): void;
   /** A connection's handler threw (a bug): the connection was closed. */
   onBug?(error: unknown): void;
   now(): number;
@@ -46,7 +55,7 @@ export async function startProxy(
   options: ProxyOptions,
   deps: ProxyDeps,
 ): Promise<ProxyHandle> {
-  const open = new Set<net.Socket>();
+  const open = new Set<{ destroy(): void } | RawTcp>();
   const aborts = new Set<() => void>();
   let idle: (() => void) | undefined;
   const connectionDeps = {
@@ -62,12 +71,59 @@ export async function startProxy(
       return () => aborts.delete(abort);
     },
   };
-  const accept = (socket: net.Socket, endpoint: CompiledEndpoint, listener: string) => {
+  const raw = (options.socketLayer ?? 'raw') === 'raw' && rawTcpAvailable();
+  const wheel = createTimerWheel(tickFor(options.connectTimeoutMs, options.idleTimeoutMs));
+  const rawDeps = {
+    lookup: deps.lookup,
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    now: deps.now,
+    onEnd: (record: ConnectionRecord) => {
+      deps.onConnection(record);
+    },
+    track: connectionDeps.track,
+    wheel,
+  };
+  const acceptRaw = (conn: RawTcp, endpoint: CompiledEndpoint, listener: string) => {
+    if (open.size >= options.maxConnections) {
+      conn.close();
+      deps.onOverLimit();
+      return;
+    }
+    const peer = conn.peer();
+    const peerIp = peer === null ? null : peer.ipv4 ? peer.address : socketIp(peer.address);
+    if (peerIp !== null && options.trusted?.contains(peerIp)) {
+      // A trusted proxy's PROXY header is read by the stream path.
+      accept(conn.toSocket(), endpoint, listener);
+      return;
+    }
+    open.add(conn);
+    const onEnd = rawDeps.onEnd;
+    handleRawConnection(
+      conn,
+      peer,
+      { endpoint, listener },
+      {
+        ...rawDeps,
+        onEnd: (record) => {
+          open.delete(conn);
+          if (open.size === 0) idle?.();
+          onEnd(record);
+        },
+      },
+    ).catch((error: unknown) => {
+      conn.close();
+      if (open.delete(conn) && open.size === 0) idle?.();
+      deps.onBug?.(error);
+    });
+  };
+  const accept = (socket: net.Socket | RawTcp, endpoint: CompiledEndpoint, listener: string) => {
+    if (socket instanceof RawTcp) return acceptRaw(socket, endpoint, listener);
     if (open.size >= options.maxConnections) {
       // Refused politely: closed before a byte is read or a lookup made.
       socket.on('error', () => {});
       socket.destroy();
-      deps.onOverLimit(socket);
+      deps.onOverLimit();
       return;
     }
     open.add(socket);
@@ -82,7 +138,7 @@ export async function startProxy(
       deps.onBug?.(error);
     });
   };
-  const listeners = new ListenerSet(accept);
+  const listeners = new ListenerSet(accept, raw);
   await listeners.apply(plans);
 
   return {
@@ -103,7 +159,11 @@ export async function startProxy(
       const aborted = open.size;
       for (const abort of aborts) abort();
       // Connections still deciding (a lookup, an upstream connect) have no splice to abort.
-      for (const socket of open) socket.destroy();
+      for (const socket of open) {
+        if (socket instanceof RawTcp) socket.close();
+        else socket.destroy();
+      }
+      wheel.stop();
       return { aborted };
     },
   };

@@ -27,7 +27,7 @@ import type { ProxyConfig } from './config.js';
 import { descriptorsNeeded, openFileLimit } from './fd-limit.js';
 import { createProxyAdminApp } from './http/app.js';
 import type { BoundListener, ListenerPlan } from './listeners.js';
-import { connectionLogLine } from './log-line.js';
+import { connectionLogWriter } from './log-writer.js';
 import { ProxyMetrics } from './metrics.js';
 import { type ProxyHandle, startProxy } from './proxy.js';
 import { sharedLookups } from './shared-lookups.js';
@@ -88,14 +88,16 @@ export async function loadProxyPlans(config: ProxyConfig): Promise<LoadOutcome<L
 export async function startProxyService(config: ProxyConfig, deps: ProxyServiceDeps): Promise<ProxyService> {
   const { logger } = deps;
   const registry = deps.registry ?? createRegistry();
-  const metrics = new ProxyMetrics(registry);
+  // Read at scrape time, not set per connection.
+  let openNow = () => 0;
+  const metrics = new ProxyMetrics(registry, () => openNow());
   const initial = await loadProxyPlans(config);
   if (!initial.ok) throw new ProxyConfigError(initial.reason);
 
   const now = () => performance.now();
   const clusters = deps.clusters;
   // The line is built only when it will be written.
-  const logConnections = logger.isLevelEnabled('info');
+  const logConnection = logger.isLevelEnabled('info') ? connectionLogWriter(logger) : null;
   const shared = sharedLookups((ip) => deps.store.lookup(ip, clusters), config.lookupShareMs, now);
   const proxy: ProxyHandle = await startProxy(
     initial.value,
@@ -105,13 +107,13 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       proxyHeaderTimeoutMs: config.proxyHeaderTimeoutMs,
+      socketLayer: config.socketLayer,
     },
     {
       lookup: shared.lookup,
       onConnection: (record) => {
         metrics.record(record);
-        metrics.open.set(proxy.open());
-        if (logConnections) logger.info(connectionLogLine(record), 'connection');
+        logConnection?.(record);
       },
       onBug: (error) =>
         logger.error({ err: errorMessage(error) }, 'a connection failed unexpectedly; it was closed'),
@@ -124,6 +126,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
   ).catch((error: unknown) => {
     throw new ProxyConfigError(errorMessage(error));
   });
+  openNow = () => proxy.open();
   const limit = await openFileLimit();
   if (limit !== null && descriptorsNeeded(config.maxConnections) > limit) {
     logger.warn(

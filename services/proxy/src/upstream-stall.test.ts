@@ -45,7 +45,8 @@ async function stalledListener(): Promise<{ port: number; close(): void }> {
   };
 }
 
-describe('proxy: upstreams that stall', () => {
+// Both socket layers: raw libuv handles (the default) and net.Socket streams (the fallback).
+describe.each(['raw', 'net'] as const)('proxy: upstreams that stall (%s sockets)', (socketLayer) => {
   let proxy: TestProxy | undefined;
   let upstream: Upstream | undefined;
   afterEach(async () => {
@@ -58,7 +59,10 @@ describe('proxy: upstreams that stall', () => {
   it('a handshake that never completes is given up at the connect timeout', async () => {
     const stalled = await stalledListener();
     try {
-      proxy = await startTestProxy(loadConfig(config(stalled.port)), PODS, { connectTimeoutMs: 300 });
+      proxy = await startTestProxy(loadConfig(config(stalled.port)), PODS, {
+        connectTimeoutMs: 300,
+        socketLayer,
+      });
       const started = performance.now();
       const r = await exchange(proxy.port(APP), '127.0.0.2', 'anyone?', 5_000);
       const took = performance.now() - started;
@@ -74,7 +78,10 @@ describe('proxy: upstreams that stall', () => {
 
   it('an upstream that accepts and goes silent is closed at the idle timeout', async () => {
     upstream = await startUpstream('hold');
-    proxy = await startTestProxy(loadConfig(config(upstream.port)), PODS, { idleTimeoutMs: 300 });
+    proxy = await startTestProxy(loadConfig(config(upstream.port)), PODS, {
+      idleTimeoutMs: 300,
+      socketLayer,
+    });
     const closed = await new Promise<number>((resolve) => {
       const started = performance.now();
       const s = net.connect({ host: '127.0.0.1', port: proxy!.port(APP), localAddress: '127.0.0.2' });

@@ -27,6 +27,7 @@ export const PROXY_FLAGS = {
   'lookup-timeout': { type: 'string' },
   'lookup-share': { type: 'string' },
   'log-level': { type: 'string' },
+  'socket-layer': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,6 +63,9 @@ Clients:
   --connect-timeout DUR       upstream connect deadline (default 5s)
   --idle-timeout DUR          close a connection with no byte either way for this long
                               (default 15m)
+  --socket-layer raw|net      raw (default): connections run on libuv TCP handles, below
+                              net.Socket streams (Node's internal bindings; streams where this
+                              Node lacks them); net: always net.Socket streams
 
 Service:
   --listen HOST:PORT          /healthz, /readyz, /metrics (default 0.0.0.0:9465)
@@ -95,6 +99,7 @@ export function proxyFlagsInput(values: FlagValues, env: Readonly<Record<string,
     lookupTimeoutMs: str('lookup-timeout'),
     lookupShareMs: str('lookup-share'),
     logLevel: str('log-level') ?? env.LOG_LEVEL,
+    socketLayer: str('socket-layer'),
   };
   return presentOnly({
     ...storeFlagsInput(values, env),

@@ -1,0 +1,213 @@
+// connection.ts on raw TCP handles, for a peer that is not a trusted proxy (so no PROXY header to
+// read): the same steps, outcomes and record. Until the decision the client is read into at most
+// PRE_READ_LIMIT bytes (so a reset during the lookup is seen, and a flood is not read into
+// memory); a refused connection is closed with what it sent unread or dropped, never forwarded.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import net from 'node:net';
+import { podVarsFromLookup } from '@podgate/identity';
+import type { Decision, ForwardTarget } from '@podgate/policy';
+import {
+  type ConnectionContext,
+  type ConnectionDeps,
+  type ConnectionEnd,
+  type ConnectionRecord,
+  headerFor,
+  socketIp,
+} from './connection.js';
+import { rawSplice } from './raw-splice.js';
+import { type RawTcp, rawConnect } from './raw-tcp.js';
+import type { TimerWheel } from './timer-wheel.js';
+import type { UpstreamFailure } from './upstream.js';
+
+/** Bytes read from a client before its decision; past it, reading stops until the splice. */
+export const PRE_READ_LIMIT = 64 * 1024;
+
+export interface RawConnectionDeps extends Omit<ConnectionDeps, 'trusted' | 'proxyHeaderTimeoutMs'> {
+  wheel: TimerWheel;
+}
+
+type Connected = { ok: true; conn: RawTcp } | { ok: false; code: UpstreamFailure; message: string };
+
+export async function handleRawConnection(
+  client: RawTcp,
+  peer: { address: string; port: number; ipv4: boolean } | null,
+  context: ConnectionContext,
+  deps: RawConnectionDeps,
+): Promise<void> {
+  const started = deps.now();
+  const startedAt = new Date();
+  // The kernel writes IPv4 peers as a canonical dotted quad: the store's spelling already.
+  const peerIp = peer === null ? null : peer.ipv4 ? peer.address : socketIp(peer.address);
+  const record: ConnectionRecord = {
+    endpoint: context.endpoint.url.href,
+    listener: context.listener,
+    client: { ip: peerIp ?? String(peer?.address ?? ''), port: peer?.port ?? 0, from: 'socket' },
+    bytesFromClient: 0,
+    bytesFromUpstream: 0,
+    durationMs: 0,
+    end: 'denied',
+  };
+  const finish = (end: ConnectionEnd, error?: { code: string; message: string }) => {
+    record.end = end;
+    if (error !== undefined) record.error = error;
+    record.durationMs = deps.now() - started;
+    deps.onEnd(record);
+  };
+  const refuse = (end: ConnectionEnd, error?: { code: string; message: string }) => {
+    client.close();
+    finish(end, error);
+  };
+  if (peerIp === null) {
+    refuse('client_unidentifiable', {
+      code: 'client_unidentifiable',
+      message: `the socket's peer address ${JSON.stringify(peer?.address ?? null)} is not an IP address`,
+    });
+    return;
+  }
+
+  // Read ahead while deciding, bounded: what the client sends first is forwarded first.
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let clientEnded = false;
+  let clientGone = false;
+  client.onData = (chunk) => {
+    head.push(chunk);
+    headBytes += chunk.length;
+    if (headBytes >= PRE_READ_LIMIT) client.readStop();
+  };
+  client.onEnd = () => {
+    clientEnded = true;
+  };
+  client.onError = () => {
+    clientGone = true;
+    client.close();
+  };
+  client.readStart();
+
+  const local = client.local();
+  const serverIp = socketIp(local?.address) ?? '0.0.0.0';
+  const serverPort = local?.port ?? 0;
+  const lookupStarted = deps.now();
+  const lookup = await deps.lookup(peerIp);
+  record.lookupMs = deps.now() - lookupStarted;
+  record.lookup = lookup;
+  const decision = context.endpoint.evaluateTcpConnect({
+    conn: { clientIp: peerIp, clientPort: record.client.port, serverIp, serverPort, startedAt },
+    pod: podVarsFromLookup(lookup),
+  });
+  record.decision = decision;
+  let target = decision.allowed ? decision.target : undefined;
+  if (!decision.allowed && context.endpoint.dryRun) {
+    record.dryRun = true;
+    target = context.endpoint.dryRunTarget;
+  }
+  if (target === undefined) {
+    refuse('denied');
+    return;
+  }
+
+  let current: Decision = decision;
+  let upstream: RawTcp;
+  for (;;) {
+    if (clientGone || client.closed) {
+      refuse('client_gone');
+      return;
+    }
+    record.upstream = `${target.host}:${target.port}`;
+    const connected = await connect(target, deps);
+    if (connected.ok) {
+      upstream = connected.conn;
+      break;
+    }
+    const resume = current.allowed ? current.resume : undefined;
+    if (resume === undefined) {
+      refuse(connected.code, { code: connected.code, message: connected.message });
+      return;
+    }
+    current = resume({ code: connected.code, message: connected.message });
+    record.decision = current;
+    if (!current.allowed || current.target === undefined) {
+      refuse('denied', { code: connected.code, message: connected.message });
+      return;
+    }
+    target = current.target;
+  }
+  if (clientGone || client.closed) {
+    upstream.close();
+    refuse('client_gone');
+    return;
+  }
+  const header = headerFor(target, record.client, serverIp, serverPort).header;
+  if (header !== undefined) upstream.write(header);
+  // Not awaited: the splice calls back once both sockets are closed.
+  let ended = false;
+  let untrack = () => {};
+  const splice = rawSplice(client, upstream, {
+    wheel: deps.wheel,
+    idleTimeoutMs: deps.idleTimeoutMs,
+    head,
+    clientEnded,
+    done: (result) => {
+      ended = true;
+      untrack();
+      record.bytesFromClient = result.bytesFromClient;
+      record.bytesFromUpstream = result.bytesFromUpstream;
+      finish(
+        result.end,
+        result.error !== undefined ? { code: result.end, message: result.error } : undefined,
+      );
+    },
+  });
+  // A write that failed at once may have ended it already.
+  if (!ended) untrack = deps.track(splice.abort);
+}
+
+/** A raw connection to `target` within the connect timeout, a name's resolution included. */
+function connect(target: ForwardTarget, deps: RawConnectionDeps): Promise<Connected> {
+  const where = `${target.host}:${target.port}`;
+  return new Promise((resolve) => {
+    let settled = false;
+    let conn: RawTcp | undefined;
+    const settle = (result: Connected) => {
+      if (settled) {
+        if (result.ok) result.conn.close();
+        return;
+      }
+      settled = true;
+      deps.wheel.remove(deadline);
+      resolve(result);
+    };
+    const deadline = deps.wheel.add(deps.connectTimeoutMs, () => {
+      conn?.close();
+      settle({
+        ok: false,
+        code: 'connect_timeout',
+        message: `no connection to ${where} within ${deps.connectTimeoutMs} ms`,
+      });
+    });
+    const open = (address: string) => {
+      if (settled) return;
+      conn = rawConnect(address, target.port, (error, c) => {
+        if (error === null) return settle({ ok: true, conn: c });
+        c.close();
+        settle({
+          ok: false,
+          code: error === 'ECONNREFUSED' ? 'connect_refused' : 'connect_failed',
+          message: `cannot connect to ${where}: connect ${error}`,
+        });
+      });
+    };
+    if (net.isIP(target.host) !== 0) open(target.host);
+    else {
+      dnsLookup(target.host).then(
+        (found) => open(found.address),
+        (error: unknown) =>
+          settle({
+            ok: false,
+            code: 'connect_failed',
+            message: `cannot connect to ${where}: ${String(error)}`,
+          }),
+      );
+    }
+  });
+}
