@@ -159,10 +159,7 @@ describe('PodView.replaceAll', () => {
 });
 
 /** One step of a history: a listing (records@version), an upsert or a delete. */
-type Step =
-  | { listing: PodRecord[]; at: string }
-  | { upsert: PodRecord }
-  | { remove: PodRecord };
+type Step = { listing: PodRecord[]; at: string } | { upsert: PodRecord } | { remove: PodRecord };
 
 const run = (view: PodView, step: Step) => {
   if ('listing' in step) return { outcome: 'listing', ops: view.replaceAll(step.listing, step.at) };
@@ -215,7 +212,10 @@ describe('PodView refuses replayed events (nothing older than what it knows of a
     },
     {
       name: 'a pod that vanished from a listing, replayed',
-      history: [{ listing: [web1('1001')], at: '1001' }, { listing: [], at: '1010' }],
+      history: [
+        { listing: [web1('1001')], at: '1001' },
+        { listing: [], at: '1010' },
+      ],
       replay: web1('1001'),
       outcome: 'stale',
       ops: [],
@@ -223,7 +223,11 @@ describe('PodView refuses replayed events (nothing older than what it knows of a
     },
     {
       name: 'shrunk finding: LISTING@1001 [web#1], DELETED@1002, ADDED@1003 web#2 [], replay ADDED@1001 web#1',
-      history: [{ listing: [web1('1001')], at: '1001' }, { remove: web1('1002') }, { upsert: web2('1003', []) }],
+      history: [
+        { listing: [web1('1001')], at: '1001' },
+        { remove: web1('1002') },
+        { upsert: web2('1003', []) },
+      ],
       replay: web1('1001'),
       outcome: 'stale',
       ops: [],
