@@ -15,7 +15,7 @@
 // At the end every remaining event is delivered in order (a quiescence point: the watcher has
 // seen the whole history) and each lookup must equal the cluster's truth exactly.
 //
-// Runs: IP_REUSE_RUNS (default 100 per store and variant; about 25 s in all on 2 cores),
+// Runs: IP_REUSE_RUNS (default 200 per store and variant; about 20 s in all on 2 cores),
 // IP_REUSE_SEED to replay a failure fast-check printed. For a long run:
 //   IP_REUSE_RUNS=2000 npx vitest run test/ip-reuse.property.test.ts
 import { createRedisIdentityStore, type IdentityStore, MemoryIdentityStore } from '@podgate/identity';
@@ -42,13 +42,14 @@ import {
 
 const CLUSTER = 'reuse';
 /**
- * Off by default: replays that re-deliver an event older than the last reconcile (after a
+ * On by default: replays may re-deliver an event older than the last reconcile (after a
  * listing or a store blip), or an event of a pod whose name a newer pod (new UID) has taken.
- * The watcher mishandles both today, and its Kubernetes source does replay after a watch that
- * fails (docs/reliability-fuzz.md, "Findings", 2); IP_REUSE_STALE_REPLAYS=1 reproduces it.
+ * The watcher's view refuses both (docs/reliability-fuzz.md, "Findings", 2, fixed);
+ * IP_REUSE_STALE_REPLAYS=0 keeps replays after the last reconcile and before any such name
+ * change, as the test did before the fix.
  */
-const STALE_REPLAYS = process.env.IP_REUSE_STALE_REPLAYS === '1';
-const RUNS = positiveInt(process.env.IP_REUSE_RUNS, 100);
+const STALE_REPLAYS = process.env.IP_REUSE_STALE_REPLAYS !== '0';
+const RUNS = positiveInt(process.env.IP_REUSE_RUNS, 200);
 const SEED = process.env.IP_REUSE_SEED === undefined ? undefined : Number(process.env.IP_REUSE_SEED);
 
 function positiveInt(text: string | undefined, fallback: number): number {

@@ -10,11 +10,19 @@ import type { KubeAccess } from './sources/kube-access.js';
 import { createKubeApi } from './sources/kube-api.js';
 import { KubernetesPodSource } from './sources/kubernetes.js';
 import { type ParsePodsFile, PodsFileSource } from './sources/pods-file.js';
-import type { DerivePodRecord, PodSource } from './sources/types.js';
+import type { DerivePodRecord, PodSource, SourcedRecord } from './sources/types.js';
+import { keyOf } from './sync/pod-view.js';
 
 export function recordDeriver(annotationPrefixes?: readonly string[]): DerivePodRecord {
   const options = annotationPrefixes ? { annotationPrefixes } : {};
-  return (pod) => derivePodRecord(pod as PodLike, options);
+  return (pod) => {
+    const record: SourcedRecord = derivePodRecord(pod as PodLike, options);
+    // derivePodRecord succeeded, so both are non-empty strings.
+    const { namespace, name } = (pod as { metadata: { namespace: string; name: string } }).metadata;
+    // A cut name or namespace could spell a real pod's: the view keys by the uncut ones.
+    if (record.name !== name || record.namespace !== namespace) record.uncutKey = keyOf(namespace, name);
+    return record;
+  };
 }
 
 export function podsFileParser(annotationPrefixes?: readonly string[]): ParsePodsFile {

@@ -68,6 +68,7 @@ export function watchPods(
 ): void {
   state.counts.watch++;
   const from = url.searchParams.get('resourceVersion');
+  state.watchedFrom.push(from);
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   const watch: WatchClient = {

@@ -37,6 +37,7 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
       return state.rv;
     },
     counts,
+    watchedFrom: state.watchedFrom,
     get activeWatches() {
       return watches.size;
     },

@@ -37,6 +37,7 @@ export interface FakeState {
   rv: number;
   hostileList: ((res: ServerResponse) => void) | null;
   readonly counts: FakeK8sApi['counts'];
+  readonly watchedFrom: (string | null)[];
 }
 
 export function createState(options: FakeK8sApiOptions): FakeState {
@@ -52,6 +53,7 @@ export function createState(options: FakeK8sApiOptions): FakeState {
     rv: 1000,
     hostileList: null,
     counts: { list: 0, watch: 0, lease: 0, unauthorized: 0 },
+    watchedFrom: [],
   };
 }
 

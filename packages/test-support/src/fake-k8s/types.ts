@@ -42,6 +42,8 @@ export interface FakeK8sApi {
   /** The current resourceVersion (the last one handed out). */
   readonly resourceVersion: number;
   readonly counts: { list: number; watch: number; lease: number; unauthorized: number };
+  /** The `resourceVersion` each watch request asked to start from, in arrival order (null: none). */
+  readonly watchedFrom: readonly (string | null)[];
   readonly activeWatches: number;
   addPod(pod: FakePod): FakePod;
   /** Replaces a pod's fields (deep-merged by `change`); bumps its resourceVersion. */

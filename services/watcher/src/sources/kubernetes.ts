@@ -2,6 +2,9 @@
 // - list in pages into slim records, hand the complete listing over (the sink reconciles);
 // - watch from the listing's resourceVersion with bookmarks, keeping the newest version;
 // - the server ending a watch normally: watch again from the kept version;
+// - a watch failing (dropped, reset, aborted, an ERROR event): watch again, after backoff,
+//   from the version of the last event or bookmark it delivered, never from an older one:
+//   the server would send every event since then again, and those are already applied;
 // - 410 Gone (HTTP or an ERROR event): relist;
 // - silence longer than the idle timeout: abort and watch again;
 // - any other failure (refused, dropped, 5xx, 401): retry with capped, jittered backoff.
@@ -31,6 +34,11 @@ export interface KubernetesSourceDeps {
   clock: Clock;
   logger: Logger;
   metrics: WatcherMetrics;
+}
+
+/** The version a watch has delivered up to: where the next watch starts. */
+interface WatchProgress {
+  resourceVersion: string;
 }
 
 type WatchEnd =
@@ -77,13 +85,16 @@ export class KubernetesPodSource implements PodSource {
     let failures = 0;
     let goneStreak = 0;
     while (!this.stopping.signal.aborted) {
+      /** How far the current watch got; read when it fails. */
+      let progress: WatchProgress | null = null;
       try {
         if (resourceVersion === null) {
           resourceVersion = await this.list(sink);
           failures = 0;
           goneStreak = 0;
         }
-        const end = await this.watch(resourceVersion, sink);
+        progress = { resourceVersion };
+        const end = await this.watch(progress, sink);
         if (end.kind === 'gone') {
           logger.info({ resourceVersion }, 'watch resourceVersion too old (410 Gone); relisting');
           metrics.watchRestarts.inc({ reason: 'gone' });
@@ -119,6 +130,8 @@ export class KubernetesPodSource implements PodSource {
           }
           continue;
         }
+        // Everything up to the last delivered event is applied: resume after it.
+        if (progress !== null) resourceVersion = progress.resourceVersion;
         failures = this.freshFailureCount(failures) + 1;
         this.state.failingSince ??= clock.now();
         this.state.lastError = errorMessage(error);
@@ -172,9 +185,9 @@ export class KubernetesPodSource implements PodSource {
     return resourceVersion;
   }
 
-  private async watch(from: string, sink: PodSink): Promise<WatchEnd> {
+  private async watch(progress: WatchProgress, sink: PodSink): Promise<WatchEnd> {
     const { api, metrics } = this.deps;
-    let resourceVersion = from;
+    const resourceVersion = progress.resourceVersion;
     let gone = false;
     let idle = false;
     let failure: WatcherError | null = null;
@@ -201,13 +214,16 @@ export class KubernetesPodSource implements PodSource {
         return;
       }
       const version = resourceVersionOf(event.object);
-      if (version !== undefined) resourceVersion = version;
       metrics.events.inc({ type: event.type.toLowerCase() });
-      if (event.type === 'BOOKMARK') return;
-      const record = this.derive(event.object);
-      if (!record) return;
-      if (event.type === 'DELETED') sink.remove(record);
-      else sink.upsert(record);
+      if (event.type !== 'BOOKMARK') {
+        const record = this.derive(event.object);
+        if (record) {
+          if (event.type === 'DELETED') sink.remove(record);
+          else sink.upsert(record);
+        }
+      }
+      // Only once the sink has the event: a watch failing now resumes after it.
+      if (version !== undefined) progress.resourceVersion = version;
     };
     try {
       arm();
@@ -229,8 +245,8 @@ export class KubernetesPodSource implements PodSource {
     }
     if (failure !== null) throw failure;
     if (gone) return { kind: 'gone' };
-    if (idle) return { kind: 'idle', resourceVersion };
-    return { kind: 'closed', resourceVersion };
+    if (idle) return { kind: 'idle', resourceVersion: progress.resourceVersion };
+    return { kind: 'closed', resourceVersion: progress.resourceVersion };
   }
 
   private derive(item: unknown): PodRecord | null {

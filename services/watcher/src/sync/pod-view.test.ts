@@ -1,6 +1,6 @@
 import type { PodRecord } from '@podgate/identity';
 import { describe, expect, it } from 'vitest';
-import { PodView, type StoreOp } from './pod-view.js';
+import { keyOf, PodView, type StoreOp } from './pod-view.js';
 
 const rec = (
   uid: string,
@@ -155,5 +155,223 @@ describe('PodView.replaceAll', () => {
     const view = new PodView();
     view.replaceAll([rec('u2', 'a', ['10.0.0.2'], '9'), rec('u1', 'a', ['10.0.0.1'], '5')]);
     expect(view.records().map((r) => r.uid)).toEqual(['u2']);
+  });
+});
+
+/** One step of a history: a listing (records@version), an upsert or a delete. */
+type Step = { listing: PodRecord[]; at: string } | { upsert: PodRecord } | { remove: PodRecord };
+
+const run = (view: PodView, step: Step) => {
+  if ('listing' in step) return { outcome: 'listing', ops: view.replaceAll(step.listing, step.at) };
+  if ('upsert' in step) return view.upsert(step.upsert);
+  return { outcome: 'removed', ops: view.remove(step.remove) };
+};
+
+describe('PodView refuses replayed events (nothing older than what it knows of a pod applies)', () => {
+  const web1 = (rv: string, ips = ['127.0.0.2']) => rec('uid-web-1', 'web', ips, rv);
+  const web2 = (rv: string, ips = ['127.0.0.3']) => rec('uid-web-2', 'web', ips, rv);
+  const cases: Array<{
+    name: string;
+    history: Step[];
+    replay: PodRecord;
+    outcome: string;
+    ops: string[];
+    holds: Record<string, string[]>;
+  }> = [
+    {
+      name: 'ADDED replayed after its DELETED',
+      history: [{ upsert: web1('1001') }, { remove: web1('1002') }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'MODIFIED replayed after its DELETED (the release remembers the end, not the event)',
+      history: [{ upsert: web1('1001') }, { upsert: web1('1005') }, { remove: web1('1003') }],
+      replay: web1('1004'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'ADDED of a pod deleted before the listing (the listing would have held it)',
+      history: [{ listing: [], at: '1003' }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'ADDED at exactly the listing version (equal is not newer)',
+      history: [{ listing: [], at: '1001' }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'a pod that vanished from a listing, replayed',
+      history: [
+        { listing: [web1('1001')], at: '1001' },
+        { listing: [], at: '1010' },
+      ],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'shrunk finding: LISTING@1001 [web#1], DELETED@1002, ADDED@1003 web#2 [], replay ADDED@1001 web#1',
+      history: [
+        { listing: [web1('1001')], at: '1001' },
+        { remove: web1('1002') },
+        { upsert: web2('1003', []) },
+      ],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: { 'uid-web-2': [] },
+    },
+    {
+      name: 'an older UID under a held name does not release the holder',
+      history: [{ upsert: web1('1001') }, { remove: web1('1002') }, { upsert: web2('1003') }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: { 'uid-web-2': ['127.0.0.3'] },
+    },
+    {
+      name: 'an older UID under a held name, never seen deleted, does not release the holder',
+      history: [{ upsert: web2('1003') }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: { 'uid-web-2': ['127.0.0.3'] },
+    },
+    {
+      name: 'a newer UID under a held name releases the holder',
+      history: [{ upsert: web1('1001') }],
+      replay: web2('1003'),
+      outcome: 'replaced',
+      ops: ['release uid-web-1 @1003', 'claim uid-web-2 [127.0.0.3] @1003'],
+      holds: { 'uid-web-2': ['127.0.0.3'] },
+    },
+    {
+      name: 'a pod released by a replacement, replayed at a version before the replacement',
+      history: [{ upsert: web1('1001') }, { upsert: web2('1003') }, { remove: web2('1004') }],
+      replay: web1('1002'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'a duplicate of the held version',
+      history: [{ upsert: web1('1001') }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: { 'uid-web-1': ['127.0.0.2'] },
+    },
+    {
+      name: 'a duplicate of the listed version',
+      history: [{ listing: [web1('1001')], at: '1005' }],
+      replay: web1('1001'),
+      outcome: 'stale',
+      ops: [],
+      holds: { 'uid-web-1': ['127.0.0.2'] },
+    },
+    {
+      name: 'a new pod after a listing is claimed',
+      history: [{ listing: [web1('1001')], at: '1005' }, { remove: web1('1006') }],
+      replay: web2('1007'),
+      outcome: 'claimed',
+      ops: ['claim uid-web-2 [127.0.0.3] @1007'],
+      holds: { 'uid-web-2': ['127.0.0.3'] },
+    },
+    {
+      name: 'versions are compared as integers: 999 is older than a listing at 1000',
+      history: [{ listing: [], at: '1000' }],
+      replay: web1('999'),
+      outcome: 'stale',
+      ops: [],
+      holds: {},
+    },
+    {
+      name: 'versions that cannot be ordered: the later arrival is newer (as in the store)',
+      history: [{ listing: [], at: '1000' }],
+      replay: web1('opaque-7'),
+      outcome: 'claimed',
+      ops: ['claim uid-web-1 [127.0.0.2] @opaque-7'],
+      holds: { 'uid-web-1': ['127.0.0.2'] },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const view = new PodView();
+      for (const step of c.history) run(view, step);
+      const { outcome, ops } = view.upsert(c.replay);
+      expect(outcome).toBe(c.outcome);
+      expect(summary(ops)).toEqual(c.ops);
+      expect(Object.fromEntries(view.records().map((r) => [r.uid, r.ips]))).toEqual(c.holds);
+    });
+  }
+
+  it('a listing older than a release it saw does not bring the pod back', () => {
+    const view = new PodView();
+    view.upsert(web1('1001'));
+    view.remove(web1('1004'));
+    view.replaceAll([web1('1001')], '1003');
+    expect(view.size).toBe(0);
+  });
+
+  it('past its bound it forgets the oldest releases and refuses what they covered, not newer pods', () => {
+    const view = new PodView(2);
+    for (let i = 1; i <= 4; i++) {
+      view.upsert(rec(`u${i}`, `p${i}`, [`127.0.0.${i + 1}`], String(100 + i)));
+      view.remove(rec(`u${i}`, `p${i}`, [], String(200 + i)));
+    }
+    expect(view.releasesRemembered).toBe(2);
+    // u1 and u2 are forgotten (ended at 201, 202): a replay of either is still refused.
+    expect(view.upsert(rec('u1', 'p1', ['127.0.0.2'], '101')).outcome).toBe('stale');
+    expect(view.upsert(rec('u2', 'p2', ['127.0.0.3'], '102')).outcome).toBe('stale');
+    // An event of a new pod, delivered in order, is newer than every release before it.
+    expect(view.upsert(rec('u5', 'p5', ['127.0.0.6'], '205')).outcome).toBe('claimed');
+  });
+
+  it('a listing drops the releases its version covers', () => {
+    const view = new PodView();
+    view.upsert(web1('1001'));
+    view.remove(web1('1002'));
+    view.upsert(web2('1003'));
+    view.remove(web2('1004'));
+    view.replaceAll([], '1003');
+    expect(view.releasesRemembered).toBe(1); // web2 ended at 1004, after the listing
+    expect(view.upsert(web1('1001')).outcome).toBe('stale');
+    expect(view.upsert(web2('1003')).outcome).toBe('stale');
+  });
+});
+
+describe('PodView keys pods by their uncut namespace/name', () => {
+  it('an over-long name cut to a real pod name does not take that pod for recreated', () => {
+    const view = new PodView();
+    const real = rec('u-real', 'n'.repeat(255), ['127.0.0.2'], '10');
+    // What the watcher's deriver makes of a pod named 256 x n: cut, no IPs, the uncut key.
+    const long = {
+      ...rec('u-long', 'n'.repeat(255), [], '11'),
+      uncutKey: keyOf('ns', 'n'.repeat(256)),
+    };
+    view.upsert(real);
+    const { outcome, ops } = view.upsert(long);
+    expect(outcome).toBe('claimed');
+    expect(summary(ops)).toEqual(['claim u-long [] @11']);
+    expect(view.get('u-real')?.ips).toEqual(['127.0.0.2']);
+    // And a listing holds both.
+    view.replaceAll([real, long], '12');
+    expect(view.size).toBe(2);
+  });
+
+  it('a namespace and name never spell another pair', () => {
+    expect(keyOf('a', 'b/c')).not.toBe(keyOf('a/b', 'c'));
   });
 });

@@ -51,7 +51,18 @@ export function createViewSink(deps: ViewSinkDeps): ViewSink {
     upsert(record: PodRecord) {
       const { outcome, ops } = view.upsert(record);
       advance(record.resourceVersion);
-      if (outcome === 'replaced') {
+      if (outcome === 'stale') {
+        // Expected now and then (a duplicate, a relist overlapping events); never applied.
+        logger.debug(
+          {
+            namespace: record.namespace,
+            name: record.name,
+            uid: record.uid,
+            resourceVersion: record.resourceVersion,
+          },
+          'ignored an event not newer than what the view knows of that pod',
+        );
+      } else if (outcome === 'replaced') {
         logger.info(
           { namespace: record.namespace, name: record.name, uid: record.uid },
           'pod recreated under the same name',
