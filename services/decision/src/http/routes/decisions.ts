@@ -2,14 +2,15 @@
 // in, the decision `podgate eval` prints out (plus `dry_run` on a dry-run endpoint). The
 // caller names the client: nothing here is read from forwarding headers.
 import { tryNormalizeIp } from '@podgate/identity';
+import { logJsonFields } from '@podgate/runtime';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { decide, decisionAnswer } from '../../decide.js';
 import { findEndpoint } from '../../endpoint-param.js';
-import { decisionLogLine, requestIdOf } from '../../log-line.js';
+import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
 import { ApiError, shown } from '../errors.js';
-import { jsonResponse } from '../respond.js';
+import { jsonTextResponse } from '../respond.js';
 import { DRY_RUN_HEADER, readJsonBody } from './common.js';
 
 const port = (field: string) =>
@@ -81,10 +82,12 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void 
       },
       route,
     );
-    const answer = decisionAnswer(outcome);
+    const answer = JSON.stringify(decisionAnswer(outcome));
     route.deps.metrics.decision('decisions', outcome);
-    route.deps.logger.info(
-      decisionLogLine(
+    logJsonFields(
+      route.deps.logger,
+      'info',
+      decisionLogFields(
         'decisions',
         outcome,
         { ...client, from: 'body' },
@@ -94,7 +97,7 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void 
       ),
       'decision',
     );
-    return jsonResponse(
+    return jsonTextResponse(
       200,
       answer,
       outcome.dryRun === undefined ? undefined : { [DRY_RUN_HEADER]: outcome.dryRun },

@@ -3,11 +3,12 @@
 // 200 allows, with the identity in X-Podgate-Pod-* headers for the proxy to hand upstream;
 // 403 denies. The client is the TCP peer, or what a trusted proxy's headers say (client-ip.ts).
 // The body, if a proxy sends one, is never read.
+import { logJsonFields } from '@podgate/runtime';
 import type { Hono } from 'hono';
 import { resolveClient } from '../../client-ip.js';
-import { decide } from '../../decide.js';
+import { decide, decisionAnswer } from '../../decide.js';
 import { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY } from '../../endpoint-param.js';
-import { decisionLogLine, requestIdOf } from '../../log-line.js';
+import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
 import { emptyResponse } from '../respond.js';
 import { DRY_RUN_HEADER, headerValue, IDENTITY_HEADERS } from './common.js';
@@ -44,10 +45,16 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
       route,
     );
     deps.metrics.decision('forward_auth', outcome);
-    deps.logger.info(
-      decisionLogLine('forward_auth', outcome, client, peer, requestIdOf(headerOf(c, 'x-request-id'))),
-      'decision',
-    );
+    if (deps.logger.isLevelEnabled('info')) {
+      const answer = JSON.stringify(decisionAnswer(outcome));
+      const requestId = requestIdOf(headerOf(c, 'x-request-id'));
+      logJsonFields(
+        deps.logger,
+        'info',
+        decisionLogFields('forward_auth', outcome, client, peer, requestId, answer),
+        'decision',
+      );
+    }
     if (!outcome.allowed) {
       // The body goes back to the client through Traefik and Caddy: it names no rule or identity.
       return respond('access_denied', "denied by the endpoint's policy", { count: false });
