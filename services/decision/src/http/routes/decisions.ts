@@ -10,6 +10,7 @@ import { findEndpoint } from '../../endpoint-param.js';
 import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
 import { ApiError, shown } from '../errors.js';
+import type { Guard } from '../guard.js';
 import { jsonTextResponse } from '../respond.js';
 import { DRY_RUN_HEADER, readJsonBody } from './common.js';
 
@@ -45,8 +46,8 @@ export const decisionRequestSchema = z.strictObject(
   },
 );
 
-export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void {
-  app.post('/v1/decisions', async (c: AppContext) => {
+export function registerDecisions(app: Hono<AppEnv>, route: RouteContext, guard: Guard): void {
+  const handler = async (c: AppContext) => {
     const body = await readJsonBody(c);
     const parsed = decisionRequestSchema.safeParse(body);
     if (!parsed.success) {
@@ -102,5 +103,6 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void 
       answer,
       outcome.dryRun === undefined ? undefined : { [DRY_RUN_HEADER]: outcome.dryRun },
     );
-  });
+  };
+  app.post('/v1/decisions', guard.wrap('decisions', handler, { limitBody: true }));
 }

@@ -10,12 +10,13 @@ import { decide, decisionAnswer } from '../../decide.js';
 import { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY } from '../../endpoint-param.js';
 import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
+import type { Guard } from '../guard.js';
 import { emptyResponse } from '../respond.js';
 import { DRY_RUN_HEADER, headerValue, IDENTITY_HEADERS } from './common.js';
 
 export const FORWARD_AUTH_PATHS = ['/v1/forward-auth', '/v1/forward-auth/*'] as const;
 
-export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): void {
+export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext, guard: Guard): void {
   const { deps, respond } = route;
   const handler = async (c: AppContext) => {
     const choice = chooseEndpoint(
@@ -70,5 +71,6 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
     if (outcome.dryRun !== undefined) headers[DRY_RUN_HEADER] = outcome.dryRun;
     return emptyResponse(200, headers);
   };
-  for (const path of FORWARD_AUTH_PATHS) app.all(path, handler);
+  const guarded = guard.wrap('forward_auth', handler);
+  for (const path of FORWARD_AUTH_PATHS) app.all(path, guarded);
 }
