@@ -5,7 +5,7 @@ import { tryNormalizeIp } from '@podgate/identity';
 import { logJsonFields } from '@podgate/runtime';
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { decide, decisionAnswer } from '../../decide.js';
+import { decide, decisionAnswerJson } from '../../decide.js';
 import { findEndpoint } from '../../endpoint-param.js';
 import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
@@ -83,7 +83,7 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext, guard:
       },
       route,
     );
-    const answer = JSON.stringify(decisionAnswer(outcome));
+    const answer = decisionAnswerJson(outcome);
     route.deps.metrics.decision('decisions', outcome);
     logJsonFields(
       route.deps.logger,

@@ -6,7 +6,7 @@
 import { logJsonFields } from '@podgate/runtime';
 import type { Hono } from 'hono';
 import { resolveClient } from '../../client-ip.js';
-import { decide, decisionAnswer } from '../../decide.js';
+import { decide, decisionAnswerJson } from '../../decide.js';
 import { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY } from '../../endpoint-param.js';
 import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
@@ -47,7 +47,7 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext, guar
     );
     deps.metrics.decision('forward_auth', outcome);
     if (deps.logger.isLevelEnabled('info')) {
-      const answer = JSON.stringify(decisionAnswer(outcome));
+      const answer = decisionAnswerJson(outcome);
       const requestId = requestIdOf(headerOf(c, 'x-request-id'));
       logJsonFields(
         deps.logger,
