@@ -41,10 +41,13 @@ export interface DecideDeps {
   now(): number;
 }
 
-export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionOutcome> {
+export function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionOutcome> {
   const started = deps.now();
-  const lookup = await deps.lookup(request.client.ip);
-  const lookupMs = deps.now() - started;
+  // A `then`, not an async function: one promise fewer on the path of every decision.
+  return deps.lookup(request.client.ip).then((lookup) => settle(request, lookup, deps.now() - started));
+}
+
+function settle(request: DecisionRequest, lookup: LookupResult, lookupMs: number): DecisionOutcome {
   const pod = podVarsFromLookup(lookup);
   const decision = request.endpoint.evaluateTcpConnect({
     conn: {

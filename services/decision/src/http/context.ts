@@ -38,6 +38,11 @@ export interface NodeBindings {
   incoming?: {
     socket?: { remoteAddress?: string; remotePort?: number };
     headers?: Record<string, string | string[] | undefined>;
+    /** Node's IncomingMessage, as a stream: what its parser has buffered of the body. */
+    readableLength?: number;
+    readableDidRead?: boolean;
+    read?(): Buffer | string | null;
+    resume?(): unknown;
   };
 }
 

@@ -99,14 +99,9 @@ export function createGuard(
   };
 
   const wrap: Guard['wrap'] = (route, handler, options = {}) => {
-    const run = async (c: AppContext): Promise<Response> => {
-      try {
-        return await handler(c);
-      } catch (error) {
-        // As Hono's compose would: the app's error handler answers what the handler threw.
-        return onError(error instanceof Error ? error : new Error(String(error)), c);
-      }
-    };
+    // As Hono's compose would: the app's error handler answers what the handler threw.
+    const failed = (error: unknown, c: AppContext) =>
+      onError(error instanceof Error ? error : new Error(String(error)), c);
     return async (c) => {
       const started = now();
       const refused = authorize(c, route === 'forward_auth');
@@ -116,13 +111,21 @@ export function createGuard(
       if (sized === 'stream') {
         let answered: Response | undefined;
         const over = await streamed(c, async () => {
-          answered = await run(c);
+          try {
+            answered = await handler(c);
+          } catch (error) {
+            answered = failed(error, c);
+          }
         });
         res = over instanceof Response ? over : answered!;
       } else if (sized !== null) {
         res = sized;
       } else {
-        res = await run(c);
+        try {
+          res = await handler(c);
+        } catch (error) {
+          res = failed(error, c);
+        }
       }
       deps.metrics.request(route, (now() - started) / 1000);
       return res;
