@@ -18,6 +18,17 @@ export const FORWARD_AUTH_PATHS = ['/v1/forward-auth', '/v1/forward-auth/*'] as 
 
 export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext, guard: Guard): void {
   const { deps, respond } = route;
+  // Whether each peer is a trusted proxy, worked out once per connection (peerOf keeps one
+  // peer object per socket; the trusted list is fixed for the service's life).
+  const peerTrust = new WeakMap<object, boolean>();
+  const trustedPeer = (peer: { ip: string }) => {
+    let known = peerTrust.get(peer);
+    if (known === undefined && deps.trustedProxies !== null) {
+      known = deps.trustedProxies.contains(peer.ip);
+      peerTrust.set(peer, known);
+    }
+    return known ?? false;
+  };
   const handler = async (c: AppContext) => {
     const choice = chooseEndpoint(
       c.get('live').policy,
@@ -32,6 +43,7 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext, guar
       forwardedFor: headerOf(c, 'x-forwarded-for') ?? null,
       realIp: headerOf(c, 'x-real-ip') ?? null,
       trusted: deps.trustedProxies,
+      peerTrusted: trustedPeer(peer),
     });
     if (!resolved.ok) return respond('invalid_request', resolved.message);
     const { client } = resolved;
