@@ -88,6 +88,8 @@ describe('podgate decision (a real process)', () => {
       expect(p.lines()[0]).toMatchObject({ service: 'podgate-decision', msg: 'configuration loaded' });
       const before = await ledger(p.port);
       expect(before.json()).toMatchObject({ allowed: false, identity: { metadata: { namespace: 'web' } } });
+      // Decision lines are written in batches, at least every 100 ms.
+      await waitFor('the decision line', async () => p.lines().some((l) => l.msg === 'decision'));
       expect(p.lines().find((l) => l.msg === 'decision')).toMatchObject({
         level: 30,
         verdict: 'deny',
@@ -102,8 +104,8 @@ describe('podgate decision (a real process)', () => {
       writeFileSync(config, lenient);
       p.child.kill('SIGHUP');
       await waitFor('reloaded', async () => (await ledger(p.port)).json().allowed === true);
-      expect(p.lines()).toContainEqual(
-        expect.objectContaining({ msg: 'configuration reloaded', trigger: 'SIGHUP' }),
+      await waitFor('the reload line', async () =>
+        p.lines().some((l) => l.msg === 'configuration reloaded' && l.trigger === 'SIGHUP'),
       );
 
       // A broken file: refused, the last good configuration stays, the reason is logged.

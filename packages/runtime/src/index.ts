@@ -14,6 +14,7 @@ export {
   type Logger,
   type LoggerOptions,
   type LogLevel,
+  logJsonFields,
 } from './logger.js';
 export {
   type Counter,
@@ -43,6 +44,14 @@ export {
   parseHostPort,
   parseHostPortList,
 } from './parse/host-port.js';
+export {
+  createPlainCounter,
+  createPlainHistogram,
+  type PlainCounter,
+  type PlainCounterChild,
+  type PlainHistogram,
+  type PlainHistogramChild,
+} from './plain-metrics.js';
 export { type FileWatcher, manualFileWatcher, pollingFileWatcher } from './reload/file-watcher.js';
 export {
   type ConfigReloader,

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { createLogger, logJsonFields } from './logger.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -26,5 +27,55 @@ describe('createLogger', () => {
     logger.info('quiet');
     logger.warn('loud');
     expect(lines.map((l) => l.msg)).toEqual(['loud']);
+  });
+});
+
+describe('logJsonFields', () => {
+  const raw = () => {
+    const text: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        text.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    return { text, destination };
+  };
+  const fields = {
+    route: 'decisions',
+    client: { ip: '10.0.0.1', port: 0 },
+    decision: { allowed: true, s: 'q"\\\n' },
+  };
+
+  it('writes byte for byte the line pino writes for the same fields and message', () => {
+    const ours = raw();
+    const theirs = raw();
+    const settings = { level: 'info', base: { service: 'podgate-decision' }, timestamp: () => ',"time":42' };
+    logJsonFields(pino(settings, ours.destination), 'info', JSON.stringify(fields).slice(1, -1), 'decision');
+    pino(settings, theirs.destination).info(fields, 'decision');
+    expect(ours.text).toEqual(theirs.text);
+    expect(ours.text).toHaveLength(1);
+  });
+
+  it("keeps a child logger's bindings and the level's number", () => {
+    const { lines, destination } = capture();
+    const child = createLogger({ service: 's', level: 'info', destination }).child({ part: 'x' });
+    logJsonFields(child, 'warn', '"n":1', 'hello');
+    expect(lines).toEqual([
+      expect.objectContaining({ service: 's', part: 'x', level: 40, n: 1, msg: 'hello' }),
+    ]);
+  });
+
+  it('writes nothing below the level', () => {
+    const { lines, destination } = capture();
+    logJsonFields(createLogger({ service: 's', level: 'warn', destination }), 'info', '"n":1', 'quiet');
+    expect(lines).toEqual([]);
+  });
+
+  it('hands the fields to pino when the destination wants the object too (multistream)', () => {
+    const { lines, destination } = capture();
+    const logger = pino({ level: 'info' }, pino.multistream([{ stream: destination }]));
+    logJsonFields(logger, 'info', '"n":1,"o":{"k":"v"}', 'hi');
+    expect(lines).toEqual([expect.objectContaining({ n: 1, o: { k: 'v' }, msg: 'hi', level: 30 })]);
   });
 });

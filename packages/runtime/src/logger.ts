@@ -1,7 +1,7 @@
 // JSON lines (pino), one per meaningful event, each carrying the service's name. The
 // destination is injectable so tests (and `podgate dev`) can keep or route the lines.
-import fs from 'node:fs';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
+import { batchedWriter, stdoutBatchWrite } from './batched-writer.js';
 
 export type { DestinationStream, Logger };
 export type LogLevel = LevelWithSilent;
@@ -29,50 +29,51 @@ export function createLogger(options: LoggerOptions): Logger {
   const settings = { level: options.level, base: { service: options.service } };
   if (options.destination) return pino(settings, options.destination);
   if (options.bufferBytes === undefined || options.bufferBytes <= 0) return pino(settings);
-  return pino(settings, batchedStdout(options.bufferBytes, options.flushIntervalMs ?? 100));
+  return pino(settings, batchedWriter(stdoutBatchWrite, options.bufferBytes, options.flushIntervalMs ?? 100));
+}
+
+const { chindingsSym, endSym, lsCacheSym, messageKeySym, needsMetadataGsym, streamSym, timeSym } =
+  pino.symbols;
+
+/** The parts of a pino logger its own line writer reads (pino.symbols, for integrations). */
+function internals(logger: Logger) {
+  const at = logger as unknown as Record<symbol, unknown>;
+  return {
+    levelPrefix: at[lsCacheSym] as Record<number, string>,
+    time: at[timeSym] as () => string,
+    bindings: at[chindingsSym] as string,
+    messageKey: at[messageKeySym] as string,
+    end: at[endSym] as string,
+    stream: at[streamSym] as DestinationStream & Record<symbol, unknown>,
+  };
 }
 
 /**
- * Lines gathered in an array and written to stdout in one asynchronous write per batch (a
- * batch at `bytes`, or every `intervalMs`), in order. O(1) per line: pino's own buffered
- * destination measured the whole pending buffer on every line.
+ * Writes the line `logger[level](JSON.parse(`{${fields}}`), msg)` would write, with the fields
+ * already serialised by the caller (`"a":1,"b":{...}`, no braces). For a line written once per
+ * request whose biggest field is JSON the caller has built anyway (the decision service's
+ * answer): pino would stringify it a second time, and its key-by-key walk cost more than the
+ * rest of the request's logging together. The line is pino's own (level, time, the bindings,
+ * the fields, the message) through pino's own destination; where that destination wants the
+ * line's object as well (a multistream), the object is parsed and handed to pino instead.
  */
-function batchedStdout(
-  bytes: number,
-  intervalMs: number,
-): DestinationStream & { flush(cb?: () => void): void } {
-  let parts: string[] = [];
-  let size = 0;
-  let writing = false;
-  const waiting: Array<() => void> = [];
-  const drain = () => {
-    if (writing) return;
-    if (parts.length === 0) {
-      for (const cb of waiting.splice(0)) cb();
-      return;
-    }
-    const batch = parts.join('');
-    parts = [];
-    size = 0;
-    writing = true;
-    fs.write(1, batch, () => {
-      // A failed write (stdout closed) loses its lines; logging must not take the service down.
-      writing = false;
-      drain();
-    });
-  };
-  setInterval(drain, intervalMs).unref();
-  return {
-    write(line: string) {
-      parts.push(line);
-      size += line.length;
-      if (size >= bytes) drain();
-    },
-    flush(cb?: () => void) {
-      if (cb) waiting.push(cb);
-      drain();
-    },
-  };
+export function logJsonFields(
+  logger: Logger,
+  level: Exclude<LogLevel, 'silent'>,
+  fields: string,
+  msg: string,
+): void {
+  if (!logger.isLevelEnabled(level)) return;
+  const pinoParts = internals(logger);
+  if (pinoParts.stream[needsMetadataGsym] === true) {
+    logger[level](JSON.parse(`{${fields}}`) as object, msg);
+    return;
+  }
+  const { levelPrefix, time, bindings, messageKey, end, stream } = pinoParts;
+  const num = logger.levels.values[level]!;
+  stream.write(
+    `${levelPrefix[num]}${time.call(logger)}${bindings},${fields},${JSON.stringify(messageKey)}:${JSON.stringify(msg)}${end}`,
+  );
 }
 
 /** Writes what a buffered logger still holds (a no-op for others); call it at stop. */

@@ -121,6 +121,37 @@ describe('resolveClient', () => {
   });
 });
 
+describe('resolveClient with the peer already judged (peerTrusted)', () => {
+  it('answers as judging it afresh would, for trusted and untrusted peers', () => {
+    for (const [peerIp, xff] of [
+      ['10.0.0.5', '1.2.3.4'],
+      ['10.9.9.9', '1.2.3.4'],
+      ['fd00::5', '10.0.0.7, 5.6.7.8'],
+    ] as const) {
+      const fresh = resolveClient({ peer: peer(peerIp), forwardedFor: xff, realIp: null, trusted: PROXIES });
+      const judged = resolveClient({
+        peer: peer(peerIp),
+        forwardedFor: xff,
+        realIp: null,
+        trusted: PROXIES,
+        peerTrusted: PROXIES.contains(peerIp),
+      });
+      expect(judged).toEqual(fresh);
+    }
+  });
+
+  it('never believes headers when there is no trusted list, whatever it is told', () => {
+    const result = resolveClient({
+      peer: peer('10.0.0.5'),
+      forwardedFor: '1.2.3.4',
+      realIp: null,
+      trusted: null,
+      peerTrusted: true,
+    });
+    expect(result).toEqual({ ok: true, client: { ip: '10.0.0.5', port: 40000, from: 'peer' } });
+  });
+});
+
 describe('parseHop', () => {
   it.each([
     ['10.1.2.3', { ip: '10.1.2.3', port: 0 }],

@@ -25,13 +25,15 @@ export interface ClientIpInput {
   realIp: string | null;
   /** Peers (and hops) whose headers are believed; null: none. */
   trusted: { contains(ip: string): boolean } | null;
+  /** trusted.contains(peer.ip), when the caller knows it already (a keep-alive peer asks often). */
+  peerTrusted?: boolean;
 }
 
 export type ClientIpResult = { ok: true; client: ClientAddress } | { ok: false; message: string };
 
 export function resolveClient(input: ClientIpInput): ClientIpResult {
   const { peer, trusted } = input;
-  if (trusted === null || !trusted.contains(peer.ip)) {
+  if (trusted === null || !(input.peerTrusted ?? trusted.contains(peer.ip))) {
     return { ok: true, client: { ip: peer.ip, port: peer.port, from: 'peer' } };
   }
   const chain = input.forwardedFor === null ? '' : input.forwardedFor.trim();

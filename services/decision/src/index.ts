@@ -25,6 +25,7 @@ export {
   type DecisionRequest,
   decide,
   decisionAnswer,
+  decisionAnswerJson,
   type Verdict,
 } from './decide.js';
 export { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY, type EndpointChoice } from './endpoint-param.js';

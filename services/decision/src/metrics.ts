@@ -1,15 +1,15 @@
 // The decision service's Prometheus metrics, on a registry of its own. Labels are bounded:
 // endpoints come from the configuration, routes, outcomes, results and codes from closed
-// sets. Children are cached per label set, so a request costs a few increments, not a
-// label lookup each.
+// sets. Children are cached per label set, and the per-request ones are runtime's plain
+// counters and histograms, so a request costs a few additions (the text is built at scrape).
 import type { ErrorCode } from '@podgate/errors';
 import {
-  type Counter,
-  createCounter,
   createGauge,
-  createHistogram,
+  createPlainCounter,
+  createPlainHistogram,
   type Gauge,
-  type Histogram,
+  type PlainCounter,
+  type PlainHistogram,
   type Registry,
 } from '@podgate/runtime';
 import type { DecisionOutcome } from './decide.js';
@@ -28,41 +28,41 @@ export function outcomeLabel(outcome: DecisionOutcome): DecisionOutcomeLabel {
 export class DecisionMetrics {
   readonly registry: Registry;
   readonly storeReachable: Gauge;
-  private readonly decisions: Counter<'endpoint' | 'route' | 'outcome'>;
-  private readonly dryRunRefusals: Counter<'endpoint' | 'verdict'>;
-  private readonly lookupSeconds: Histogram<'result'>;
-  private readonly errors: Counter<'code'>;
-  private readonly requestSeconds: Histogram<'route'>;
+  private readonly decisions: PlainCounter<'endpoint' | 'route' | 'outcome'>;
+  private readonly dryRunRefusals: PlainCounter<'endpoint' | 'verdict'>;
+  private readonly lookupSeconds: PlainHistogram<'result'>;
+  private readonly errors: PlainCounter<'code'>;
+  private readonly requestSeconds: PlainHistogram<'route'>;
   private readonly cache = new Map<string, unknown>();
 
   constructor(registry: Registry) {
     this.registry = registry;
-    this.decisions = createCounter(
+    this.decisions = createPlainCounter(
       registry,
       'podgate_decision_decisions_total',
       'Decisions answered, by endpoint, route (decisions, forward_auth) and outcome (allowed, denied, dry_run: a dry-run endpoint let a refusal through).',
       ['endpoint', 'route', 'outcome'],
     );
-    this.dryRunRefusals = createCounter(
+    this.dryRunRefusals = createPlainCounter(
       registry,
       'podgate_decision_dry_run_refusals_total',
       'Requests a dry-run endpoint would have refused and allowed, by endpoint and the action that would have refused.',
       ['endpoint', 'verdict'],
     );
-    this.lookupSeconds = createHistogram(
+    this.lookupSeconds = createPlainHistogram(
       registry,
       'podgate_decision_lookup_duration_seconds',
       'Identity lookup time per decision, by result (found, not_found, ambiguous, stale_cluster, store_unavailable).',
       [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       ['result'],
     );
-    this.errors = createCounter(
+    this.errors = createPlainCounter(
       registry,
       'podgate_decision_errors_total',
       'Error answers of the API, by code (docs/errors.md).',
       ['code'],
     );
-    this.requestSeconds = createHistogram(
+    this.requestSeconds = createPlainHistogram(
       registry,
       'podgate_decision_request_duration_seconds',
       'Time from a request being routed to its answer, by route.',

@@ -196,6 +196,8 @@ describe('reload', () => {
     files();
     const { fileWatcher, decide } = await start();
     expect(fileWatcher.watched()).toEqual([configFile, tokenFile]);
+    // Accepted (and so remembered) before the reload: still refused after it.
+    expect((await decide(LEDGER, '10.1.0.1')).status).toBe(200);
     writeFileSync(tokenFile, 'the-next-token-0123456789\n');
     fileWatcher.touch(tokenFile);
     await waitFor(

@@ -24,6 +24,7 @@ export function runDecisionCommand(
       help: DECISION_HELP,
       parse: parseDecisionFlags,
       logLevel: (config) => config.logLevel,
+      bufferedLogs: true,
       storeOptions: readerStoreOptions,
       memoryStoreWarning: READER_MEMORY_STORE_WARNING,
       start: (config, deps) => startDecisionService(config, { ...deps, clusters: config.clusters }),

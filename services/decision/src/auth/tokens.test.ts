@@ -54,6 +54,41 @@ describe('parseTokenFile', () => {
   });
 });
 
+describe('the accepted-token memory', () => {
+  it('never accepts a wrong token, before or after the right one was accepted', () => {
+    const { tokens: set } = tokens(`${A}\n${B}\n`);
+    const wrong = [A.slice(0, -1), `${A}x`, `${A.slice(0, -1)}b`, A.toUpperCase(), `${B}=`, '', `${A} `];
+    for (const w of wrong) expect(set.matches(w), JSON.stringify(w)).toBe(false);
+    expect(set.matches(A)).toBe(true);
+    expect(set.matches(A)).toBe(true);
+    for (const w of wrong) expect(set.matches(w), JSON.stringify(w)).toBe(false);
+    // Refused tokens are not remembered: only A is.
+    expect(set.remembered).toBe(1);
+  });
+
+  it('is bounded: a file with many tokens, all presented, never holds more than the limit', () => {
+    const many = Array.from({ length: 300 }, (_, i) => `tok-${String(i).padStart(20, '0')}`);
+    const { tokens: set } = tokens(many.join('\n'));
+    expect(set.rememberedLimit).toBe(300);
+    const few = tokens(`${A}\n`).tokens;
+    expect(few.rememberedLimit).toBe(64);
+    for (const t of many) expect(set.matches(t)).toBe(true);
+    expect(set.remembered).toBeLessThanOrEqual(set.rememberedLimit);
+    for (let round = 0; round < 3; round++) {
+      for (const t of many) expect(set.matches(t)).toBe(true);
+      expect(set.remembered).toBeLessThanOrEqual(set.rememberedLimit);
+    }
+  });
+
+  it('belongs to one token file: a new file (a reload) does not accept a remembered token it lacks', () => {
+    const before = tokens(`${A}\n`).tokens;
+    expect(before.matches(A)).toBe(true);
+    const after = tokens(`${B}\n`).tokens;
+    expect(after.matches(A)).toBe(false);
+    expect(after.matches(B)).toBe(true);
+  });
+});
+
 describe('bearerToken', () => {
   it.each([
     ['Bearer abc', 'abc'],

@@ -38,6 +38,11 @@ export interface NodeBindings {
   incoming?: {
     socket?: { remoteAddress?: string; remotePort?: number };
     headers?: Record<string, string | string[] | undefined>;
+    /** Node's IncomingMessage, as a stream: what its parser has buffered of the body. */
+    readableLength?: number;
+    readableDidRead?: boolean;
+    read?(): Buffer | string | null;
+    resume?(): unknown;
   };
 }
 
@@ -70,9 +75,18 @@ export function headerOf(c: AppContext, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** The TCP peer, canonical (IPv4-mapped IPv6 as IPv4); null when there is no socket. */
-export function peerOf(c: AppContext): { ip: string; port: number } | null {
+/** Each socket's peer, worked out on its first request: a keep-alive connection asks many times. */
+const peers = new WeakMap<object, { readonly ip: string; readonly port: number }>();
+
+/** The TCP peer, canonical (IPv4-mapped IPv6 as IPv4); null when there is no socket. Shared: read only. */
+export function peerOf(c: AppContext): { readonly ip: string; readonly port: number } | null {
   const socket = c.env?.incoming?.socket;
-  const ip = socket?.remoteAddress === undefined ? null : tryNormalizeIp(socket.remoteAddress);
-  return ip === null ? null : { ip, port: socket?.remotePort ?? 0 };
+  if (socket === undefined) return null;
+  const known = peers.get(socket);
+  if (known !== undefined) return known;
+  const ip = socket.remoteAddress === undefined ? null : tryNormalizeIp(socket.remoteAddress);
+  if (ip === null) return null;
+  const peer = { ip, port: socket.remotePort ?? 0 };
+  peers.set(socket, peer);
+  return peer;
 }

@@ -5,7 +5,12 @@
 const API_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 
 export function jsonResponse(status: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
+  return jsonTextResponse(status, JSON.stringify(body), headers);
+}
+
+/** A JSON answer whose text is built already (a decision's, which its log line reuses). */
+export function jsonTextResponse(status: number, json: string, headers?: Record<string, string>): Response {
+  return new Response(json, {
     status,
     headers: { 'content-type': 'application/json', ...API_HEADERS, ...headers },
   });

@@ -2,14 +2,16 @@
 // in, the decision `podgate eval` prints out (plus `dry_run` on a dry-run endpoint). The
 // caller names the client: nothing here is read from forwarding headers.
 import { tryNormalizeIp } from '@podgate/identity';
+import { logJsonFields } from '@podgate/runtime';
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { decide, decisionAnswer } from '../../decide.js';
+import { decide, decisionAnswerJson } from '../../decide.js';
 import { findEndpoint } from '../../endpoint-param.js';
-import { decisionLogLine, requestIdOf } from '../../log-line.js';
+import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
 import { ApiError, shown } from '../errors.js';
-import { jsonResponse } from '../respond.js';
+import type { Guard } from '../guard.js';
+import { jsonTextResponse } from '../respond.js';
 import { DRY_RUN_HEADER, readJsonBody } from './common.js';
 
 const port = (field: string) =>
@@ -44,8 +46,8 @@ export const decisionRequestSchema = z.strictObject(
   },
 );
 
-export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void {
-  app.post('/v1/decisions', async (c: AppContext) => {
+export function registerDecisions(app: Hono<AppEnv>, route: RouteContext, guard: Guard): void {
+  const handler = async (c: AppContext) => {
     const body = await readJsonBody(c);
     const parsed = decisionRequestSchema.safeParse(body);
     if (!parsed.success) {
@@ -81,10 +83,12 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void 
       },
       route,
     );
-    const answer = decisionAnswer(outcome);
+    const answer = decisionAnswerJson(outcome);
     route.deps.metrics.decision('decisions', outcome);
-    route.deps.logger.info(
-      decisionLogLine(
+    logJsonFields(
+      route.deps.logger,
+      'info',
+      decisionLogFields(
         'decisions',
         outcome,
         { ...client, from: 'body' },
@@ -94,10 +98,11 @@ export function registerDecisions(app: Hono<AppEnv>, route: RouteContext): void 
       ),
       'decision',
     );
-    return jsonResponse(
+    return jsonTextResponse(
       200,
       answer,
       outcome.dryRun === undefined ? undefined : { [DRY_RUN_HEADER]: outcome.dryRun },
     );
-  });
+  };
+  app.post('/v1/decisions', guard.wrap('decisions', handler, { limitBody: true }));
 }

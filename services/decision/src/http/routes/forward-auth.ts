@@ -3,19 +3,32 @@
 // 200 allows, with the identity in X-Podgate-Pod-* headers for the proxy to hand upstream;
 // 403 denies. The client is the TCP peer, or what a trusted proxy's headers say (client-ip.ts).
 // The body, if a proxy sends one, is never read.
+import { logJsonFields } from '@podgate/runtime';
 import type { Hono } from 'hono';
 import { resolveClient } from '../../client-ip.js';
-import { decide } from '../../decide.js';
+import { decide, decisionAnswerJson } from '../../decide.js';
 import { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY } from '../../endpoint-param.js';
-import { decisionLogLine, requestIdOf } from '../../log-line.js';
+import { decisionLogFields, requestIdOf } from '../../log-line.js';
 import { type AppContext, type AppEnv, headerOf, peerOf, type RouteContext } from '../context.js';
+import type { Guard } from '../guard.js';
 import { emptyResponse } from '../respond.js';
 import { DRY_RUN_HEADER, headerValue, IDENTITY_HEADERS } from './common.js';
 
 export const FORWARD_AUTH_PATHS = ['/v1/forward-auth', '/v1/forward-auth/*'] as const;
 
-export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): void {
+export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext, guard: Guard): void {
   const { deps, respond } = route;
+  // Whether each peer is a trusted proxy, worked out once per connection (peerOf keeps one
+  // peer object per socket; the trusted list is fixed for the service's life).
+  const peerTrust = new WeakMap<object, boolean>();
+  const trustedPeer = (peer: { ip: string }) => {
+    let known = peerTrust.get(peer);
+    if (known === undefined && deps.trustedProxies !== null) {
+      known = deps.trustedProxies.contains(peer.ip);
+      peerTrust.set(peer, known);
+    }
+    return known ?? false;
+  };
   const handler = async (c: AppContext) => {
     const choice = chooseEndpoint(
       c.get('live').policy,
@@ -30,6 +43,7 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
       forwardedFor: headerOf(c, 'x-forwarded-for') ?? null,
       realIp: headerOf(c, 'x-real-ip') ?? null,
       trusted: deps.trustedProxies,
+      peerTrusted: trustedPeer(peer),
     });
     if (!resolved.ok) return respond('invalid_request', resolved.message);
     const { client } = resolved;
@@ -44,10 +58,16 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
       route,
     );
     deps.metrics.decision('forward_auth', outcome);
-    deps.logger.info(
-      decisionLogLine('forward_auth', outcome, client, peer, requestIdOf(headerOf(c, 'x-request-id'))),
-      'decision',
-    );
+    if (deps.logger.isLevelEnabled('info')) {
+      const answer = decisionAnswerJson(outcome);
+      const requestId = requestIdOf(headerOf(c, 'x-request-id'));
+      logJsonFields(
+        deps.logger,
+        'info',
+        decisionLogFields('forward_auth', outcome, client, peer, requestId, answer),
+        'decision',
+      );
+    }
     if (!outcome.allowed) {
       // The body goes back to the client through Traefik and Caddy: it names no rule or identity.
       return respond('access_denied', "denied by the endpoint's policy", { count: false });
@@ -63,5 +83,6 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext): voi
     if (outcome.dryRun !== undefined) headers[DRY_RUN_HEADER] = outcome.dryRun;
     return emptyResponse(200, headers);
   };
-  for (const path of FORWARD_AUTH_PATHS) app.all(path, handler);
+  const guarded = guard.wrap('forward_auth', handler);
+  for (const path of FORWARD_AUTH_PATHS) app.all(path, guarded);
 }

@@ -1,0 +1,136 @@
+// What stands before every /v1 handler: the configuration in force, read once (a reload in the
+// middle of a request changes nothing for it), the bearer token, the body limit, and the
+// request-duration histogram. As Hono middleware for the routes that are asked rarely; folded
+// into the handler itself for the two that decide on every proxied request, where each Hono
+// middleware layer (an async function, a promise, a compose step) cost about a microsecond and
+// a half, measured (docs/adr/0006-decision-hot-path.md). Both forms share every check below.
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { bearerToken } from '../auth/tokens.js';
+import { type AppContext, type AppEnv, type DecisionAppDeps, headerOf } from './context.js';
+import type { ErrorResponder } from './errors.js';
+
+const FORWARD_AUTH_PREFIX = '/v1/forward-auth';
+
+/** The route a /v1 path belongs to, for the request-duration histogram (bounded labels). */
+export function routeName(path: string): string {
+  if (path === FORWARD_AUTH_PREFIX || path.startsWith(`${FORWARD_AUTH_PREFIX}/`)) return 'forward_auth';
+  if (path === '/v1/decisions') return 'decisions';
+  if (path === '/v1/validate') return 'validate';
+  if (path.startsWith('/v1/identities/')) return 'identities';
+  return 'other';
+}
+
+type Handler = (c: AppContext) => Response | Promise<Response>;
+
+export interface Guard {
+  /** The checks as Hono middleware, for `app.use('/v1/*')`. */
+  middleware: MiddlewareHandler<AppEnv>;
+  /** The body limit alone, as middleware (POST /v1/validate). */
+  limit: MiddlewareHandler<AppEnv>;
+  /** A handler with every check folded in: mounted before the /v1 middleware, it ends the chain. */
+  wrap(route: 'decisions' | 'forward_auth', handler: Handler, options?: { limitBody?: boolean }): Handler;
+}
+
+export function createGuard(
+  deps: DecisionAppDeps,
+  respond: ErrorResponder,
+  now: () => number,
+  onError: (error: Error, c: AppContext) => Response,
+): Guard {
+  /** null when the request may go on; else the 401 to answer. Sets the configuration in force. */
+  const authorize = (c: AppContext, forwardAuth: boolean): Response | null => {
+    const live = deps.config();
+    c.set('live', live);
+    if (live.tokens === null) return null;
+    const presented = bearerToken(headerOf(c, 'authorization'));
+    let ok = presented !== null && live.tokens.matches(presented);
+    // RFC 6750's access_token query parameter, for forward-auth callers that cannot add a
+    // header to the request they send (Traefik's ForwardAuth).
+    if (!ok && forwardAuth) {
+      const query = c.req.query('access_token');
+      ok = query !== undefined && live.tokens.matches(query);
+    }
+    if (ok) return null;
+    const given = headerOf(c, 'authorization') !== undefined;
+    return respond(
+      'unauthorized',
+      given ? 'the bearer token is not valid' : 'a bearer token is required: Authorization: Bearer TOKEN',
+      {
+        headers: {
+          'www-authenticate': given
+            ? 'Bearer realm="podgate", error="invalid_token"'
+            : 'Bearer realm="podgate"',
+        },
+      },
+    );
+  };
+
+  const tooLarge = () =>
+    respond('payload_too_large', `the body is larger than ${deps.maxBodyBytes} bytes (--max-body-size)`);
+  const streamed = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
+  /**
+   * With a Content-Length (Node's parser holds the body to it) the header decides, and the body
+   * is left to the server's fast read: Hono's bodyLimit touches the request's web stream, which
+   * costs @hono/node-server its fast path (several times the whole request's time). A chunked
+   * body, with no length to trust, is counted as it streams. Returns the 413, or null.
+   */
+  const sizedTooLarge = (c: AppContext): Response | null | 'stream' => {
+    const length = headerOf(c, 'content-length');
+    if (length !== undefined && headerOf(c, 'transfer-encoding') === undefined) {
+      return Number(length) > deps.maxBodyBytes ? tooLarge() : null;
+    }
+    return 'stream';
+  };
+
+  const limit: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const sized = sizedTooLarge(c);
+    if (sized === 'stream') return streamed(c, next);
+    if (sized !== null) return sized;
+    await next();
+  };
+
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const started = now();
+    const refused = authorize(c, routeName(c.req.path) === 'forward_auth');
+    if (refused !== null) return refused;
+    await next();
+    deps.metrics.request(routeName(c.req.path), (now() - started) / 1000);
+  };
+
+  const wrap: Guard['wrap'] = (route, handler, options = {}) => {
+    // As Hono's compose would: the app's error handler answers what the handler threw.
+    const failed = (error: unknown, c: AppContext) =>
+      onError(error instanceof Error ? error : new Error(String(error)), c);
+    return async (c) => {
+      const started = now();
+      const refused = authorize(c, route === 'forward_auth');
+      if (refused !== null) return refused;
+      let res: Response;
+      const sized = options.limitBody ? sizedTooLarge(c) : null;
+      if (sized === 'stream') {
+        let answered: Response | undefined;
+        const over = await streamed(c, async () => {
+          try {
+            answered = await handler(c);
+          } catch (error) {
+            answered = failed(error, c);
+          }
+        });
+        res = over instanceof Response ? over : answered!;
+      } else if (sized !== null) {
+        res = sized;
+      } else {
+        try {
+          res = await handler(c);
+        } catch (error) {
+          res = failed(error, c);
+        }
+      }
+      deps.metrics.request(route, (now() - started) / 1000);
+      return res;
+    };
+  };
+
+  return { middleware, limit, wrap };
+}
