@@ -50,7 +50,8 @@ async function spawnDecision(args: string[]): Promise<Process> {
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the child's last lines may still be in the pipe when 'exit' comes.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const lines = () =>
     out
       .split('\n')
@@ -88,7 +89,9 @@ describe('podgate decision (a real process)', () => {
       expect(p.lines()[0]).toMatchObject({ service: 'podgate-decision', msg: 'configuration loaded' });
       const before = await ledger(p.port);
       expect(before.json()).toMatchObject({ allowed: false, identity: { metadata: { namespace: 'web' } } });
-      expect(p.lines().find((l) => l.msg === 'decision')).toMatchObject({
+      // The log line and the answer travel apart (stdout, the socket): wait for the line.
+      const logged = await waitFor('the decision logged', () => p.lines().find((l) => l.msg === 'decision'));
+      expect(logged).toMatchObject({
         level: 30,
         verdict: 'deny',
         route: 'decisions',
@@ -102,8 +105,8 @@ describe('podgate decision (a real process)', () => {
       writeFileSync(config, lenient);
       p.child.kill('SIGHUP');
       await waitFor('reloaded', async () => (await ledger(p.port)).json().allowed === true);
-      expect(p.lines()).toContainEqual(
-        expect.objectContaining({ msg: 'configuration reloaded', trigger: 'SIGHUP' }),
+      await waitFor('the reload logged', () =>
+        p.lines().find((l) => l.msg === 'configuration reloaded' && l.trigger === 'SIGHUP'),
       );
 
       // A broken file: refused, the last good configuration stays, the reason is logged.
