@@ -14,6 +14,7 @@ import {
   seedRedis,
   TOKEN,
   tempFiles,
+  UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const bin = new URL('../packages/cli/bin/podgate.js', import.meta.url).pathname;
@@ -84,6 +85,7 @@ describe('podgate decision (a real process)', () => {
     const tokens = files.write('tokens', `${TOKEN}\n`);
     const p = await spawnDecision([
       ...['--config', config, '--token-file', tokens, '--key-prefix', 'cmd:', '--listen', '127.0.0.1:0'],
+      ...UNHURRIED_LOOKUPS,
     ]);
     try {
       expect(p.lines()[0]).toMatchObject({ service: 'podgate-decision', msg: 'configuration loaded' });
@@ -144,6 +146,7 @@ describe('podgate decision (a real process)', () => {
         'cmd:',
         '--listen',
         '127.0.0.1:0',
+        ...UNHURRIED_LOOKUPS,
       ],
     ]);
     try {
