@@ -16,6 +16,7 @@ import {
   seedRedis,
   TOKEN,
   tempFiles,
+  UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const haveCaddy = spawnSync('caddy', ['version']).status === 0;
@@ -57,6 +58,7 @@ beforeAll(async () => {
   decision = await runDecision([
     ...['--config', EXAMPLE_CONFIG, '--token-file', tokens, '--redis', redis.url, '--key-prefix', 'caddy:'],
     ...['--cluster', CLUSTER, '--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
+    ...UNHURRIED_LOOKUPS,
   ]);
   upstream = http.createServer((req, res) => {
     reached.push(req.headers);

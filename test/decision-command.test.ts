@@ -14,6 +14,7 @@ import {
   seedRedis,
   TOKEN,
   tempFiles,
+  UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const bin = new URL('../packages/cli/bin/podgate.js', import.meta.url).pathname;
@@ -50,7 +51,8 @@ async function spawnDecision(args: string[]): Promise<Process> {
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the child's last lines may still be in the pipe when 'exit' comes.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const lines = () =>
     out
       .split('\n')
@@ -83,14 +85,15 @@ describe('podgate decision (a real process)', () => {
     const tokens = files.write('tokens', `${TOKEN}\n`);
     const p = await spawnDecision([
       ...['--config', config, '--token-file', tokens, '--key-prefix', 'cmd:', '--listen', '127.0.0.1:0'],
+      ...UNHURRIED_LOOKUPS,
     ]);
     try {
       expect(p.lines()[0]).toMatchObject({ service: 'podgate-decision', msg: 'configuration loaded' });
       const before = await ledger(p.port);
       expect(before.json()).toMatchObject({ allowed: false, identity: { metadata: { namespace: 'web' } } });
-      // Decision lines are written in batches, at least every 100 ms.
-      await waitFor('the decision line', async () => p.lines().some((l) => l.msg === 'decision'));
-      expect(p.lines().find((l) => l.msg === 'decision')).toMatchObject({
+      // The log line and the answer travel apart (stdout, the socket): wait for the line.
+      const logged = await waitFor('the decision logged', () => p.lines().find((l) => l.msg === 'decision'));
+      expect(logged).toMatchObject({
         level: 30,
         verdict: 'deny',
         route: 'decisions',
@@ -104,8 +107,8 @@ describe('podgate decision (a real process)', () => {
       writeFileSync(config, lenient);
       p.child.kill('SIGHUP');
       await waitFor('reloaded', async () => (await ledger(p.port)).json().allowed === true);
-      await waitFor('the reload line', async () =>
-        p.lines().some((l) => l.msg === 'configuration reloaded' && l.trigger === 'SIGHUP'),
+      await waitFor('the reload logged', () =>
+        p.lines().find((l) => l.msg === 'configuration reloaded' && l.trigger === 'SIGHUP'),
       );
 
       // A broken file: refused, the last good configuration stays, the reason is logged.
@@ -143,6 +146,7 @@ describe('podgate decision (a real process)', () => {
         'cmd:',
         '--listen',
         '127.0.0.1:0',
+        ...UNHURRIED_LOOKUPS,
       ],
     ]);
     try {

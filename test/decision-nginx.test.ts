@@ -19,6 +19,7 @@ import {
   seedRedis,
   TOKEN,
   tempFiles,
+  UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const NGINX = '/usr/sbin/nginx';
@@ -115,6 +116,7 @@ beforeAll(async () => {
     ...['--config', EXAMPLE_CONFIG, '--config', shadow, '--token-file', tokens],
     ...['--redis', redis.url, '--key-prefix', 'nginx:', '--cluster', CLUSTER],
     ...['--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
+    ...UNHURRIED_LOOKUPS,
   ]);
   upstream = http.createServer((req, res) => {
     reached.push(req.headers);

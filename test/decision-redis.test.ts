@@ -16,6 +16,7 @@ import {
   seedRedis,
   TOKEN,
   tempFiles,
+  UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const SHADOW = `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
@@ -49,6 +50,7 @@ beforeAll(async () => {
     ...['--config', EXAMPLE_CONFIG, '--config', shadow, '--token-file', tokens],
     ...['--redis', redis.url, '--key-prefix', 'e2e:', '--cluster', CLUSTER],
     ...['--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
+    ...UNHURRIED_LOOKUPS,
   ]);
 });
 afterAll(async () => {
@@ -300,6 +302,7 @@ describe('a dual-stack listener', () => {
         '--log-level',
         'info',
       ],
+      ...UNHURRIED_LOOKUPS,
     ]);
     try {
       const direct = await httpRequest({

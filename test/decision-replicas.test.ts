@@ -17,6 +17,7 @@ import {
   seedRedis,
   TOKEN,
   tempFiles,
+  UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const files = tempFiles('decision-replicas-');
@@ -38,6 +39,7 @@ beforeAll(async () => {
       runDecision([
         ...['--config', config, '--token-file', tokens, '--redis', redis.url, '--key-prefix', 'replicas:'],
         ...['--cluster', CLUSTER, '--listen', '127.0.0.1:0', '--log-level', 'warn'],
+        ...UNHURRIED_LOOKUPS,
       ]),
     ),
   );

@@ -14,6 +14,11 @@ import { waitFor } from '@podgate/test-support';
 export const EXAMPLE_CONFIG = new URL('../examples/podgate.yaml', import.meta.url).pathname;
 export const TOKEN = 'e2e-token-0123456789abcdef';
 export const CLUSTER = 'e2e';
+/**
+ * For tests that are not about the lookup deadline: the default 200 ms lets a loaded machine
+ * answer `store_unavailable` for a pod that is in the store.
+ */
+export const UNHURRIED_LOOKUPS = ['--lookup-timeout', '10s'] as const;
 
 /** A JSON answer, read loosely: the tests check its shape with matchers. */
 // biome-ignore lint/suspicious/noExplicitAny: JSON of any shape, asserted field by field

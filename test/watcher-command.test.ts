@@ -123,6 +123,7 @@ describe('runWatcherCommand', () => {
       url: redis.url,
       keyPrefix: 'cmd:',
       freshnessRefreshMs: 50,
+      lookupTimeoutMs: 10_000, // the lookups are awaited, not timed
     });
     try {
       await waitFor('ready', async () => (await cmd.get('/readyz')).status === 200);
@@ -159,7 +160,11 @@ describe('runWatcherCommand on Redis Cluster', () => {
       '--redis-cluster',
       seeds,
     ]);
-    const reader = await createRedisIdentityStore({ clusterNodes: cluster.nodes, freshnessRefreshMs: 50 });
+    const reader = await createRedisIdentityStore({
+      clusterNodes: cluster.nodes,
+      freshnessRefreshMs: 50,
+      lookupTimeoutMs: 10_000,
+    });
     try {
       await waitFor('ready', async () => (await cmd.get('/readyz')).status === 200, 15_000);
       await waitFor('identity in the cluster', async () => (await owner(reader, '10.3.2.1', 'rc')) === 'n/a');

@@ -54,7 +54,13 @@ interface Harness {
 const stores: Record<string, () => Promise<IdentityStore>> = {
   memory: async () => new MemoryIdentityStore(),
   redis: () =>
-    createRedisIdentityStore({ url: redis.url, keyPrefix: `k8s-test-${++testNo}:`, freshnessRefreshMs: 50 }),
+    createRedisIdentityStore({
+      url: redis.url,
+      keyPrefix: `k8s-test-${++testNo}:`,
+      freshnessRefreshMs: 50,
+      // Not about the lookup deadline: 200 ms would let a loaded machine answer store_unavailable.
+      lookupTimeoutMs: 10_000,
+    }),
 };
 
 describe.each(Object.keys(stores))(

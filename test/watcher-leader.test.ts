@@ -57,6 +57,8 @@ interface ReplicaOptions {
   /** The replica's Lease API (default: the fake API's). */
   leases?: LeaseApi;
   logger?: ReturnType<typeof memoryLogger>;
+  /** Lease timing (default: a 1 s lease, renewed within 500 ms). */
+  lease?: { durationMs: number; renewDeadlineMs: number };
 }
 
 function replica(identity: string, o: ReplicaOptions = {}): LeaderRunner {
@@ -67,9 +69,9 @@ function replica(identity: string, o: ReplicaOptions = {}): LeaderRunner {
       namespace: 'podgate',
       name: 'watcher',
       identity,
-      leaseDurationMs: 1_000,
+      leaseDurationMs: o.lease?.durationMs ?? 1_000,
       renewIntervalMs: 50,
-      renewDeadlineMs: 500,
+      renewDeadlineMs: o.lease?.renewDeadlineMs ?? 500,
     },
     { api: o.leases ?? createKubeLeaseApi(kube), clock: systemClock, logger, metrics },
     (term) =>
@@ -108,8 +110,12 @@ function watchForSplitBrain(a: LeaderRunner, b: LeaderRunner) {
 
 it('one replica leads and writes; a clean stop hands over at once', async () => {
   api.addPod(podObject({ name: 'p1', namespace: 'n', ip: '10.4.0.1' }));
-  const a = replica('a');
-  const b = replica('b');
+  // A 10 s lease: a takeover well inside it is the release, not the lease running out, however
+  // slow a loaded machine makes the handover; and a 5 s renew deadline, so that a loaded
+  // machine's stall does not make the leader step down (and not release) before its stop.
+  const lease = { durationMs: 10_000, renewDeadlineMs: 5_000 };
+  const a = replica('a', { lease });
+  const b = replica('b', { lease });
   const splitBrain = watchForSplitBrain(a, b);
   const leader = await waitFor('a leader', () => (a.leading ? a : b.leading ? b : null));
   const standby = leader === a ? b : a;
@@ -124,8 +130,8 @@ it('one replica leads and writes; a clean stop hands over at once', async () => 
   const handoverStart = Date.now();
   await leader.stop();
   await waitFor('standby takes over', () => standby.leading, 5_000);
-  // Released, so no need to wait out the 1 s lease.
-  expect(Date.now() - handoverStart).toBeLessThan(900);
+  // Released, so no need to wait out the 10 s lease.
+  expect(Date.now() - handoverStart).toBeLessThan(5_000);
   api.addPod(podObject({ name: 'p2', namespace: 'n', ip: '10.4.0.2' }));
   await waitFor('new leader writes', async () => (await owner(store, '10.4.0.2', 'ha')) === 'n/p2');
   expect(splitBrain()).toBe(false);
@@ -147,14 +153,18 @@ it('a leader that cannot renew stops before the lease can be taken; leadership r
 });
 
 it('a leader whose API hangs (no answer at all) steps down within the renew deadline', async () => {
-  const a = replica('a');
+  // Timing three times the default's: the margin between stepping down (renew deadline, plus
+  // the last bounded round) and the lease running out is then 1.4 s, not 200 ms, which timers
+  // late on a loaded machine had eaten.
+  const a = replica('a', { lease: { durationMs: 3_000, renewDeadlineMs: 1_500 } });
   const leader = await waitFor('a leads', () => a.leading);
   await a.watcher()!.ready;
   const hungAt = Date.now();
   api.setHung(true);
-  await waitFor('leader steps down', () => !a.leading, 3_000);
-  // Renew deadline 500 ms, one round bounded at 250 ms, renew interval 50 ms.
-  expect(Date.now() - hungAt).toBeLessThan(1_000);
+  await waitFor('leader steps down', () => !a.leading, 5_000);
+  // Renew deadline 1.5 s, one round bounded at 750 ms, renew interval 50 ms: down by about
+  // 1.6 s after the hang, before the 3 s lease lets anyone else take over.
+  expect(Date.now() - hungAt).toBeLessThan(3_000);
   expect(leader).toBe(true);
   api.setHung(false);
   await waitFor('leads again', () => a.leading, 5_000);

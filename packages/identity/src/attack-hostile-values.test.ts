@@ -11,6 +11,9 @@ import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store
 import { record } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
+// Not about the lookup deadline: 200 ms would let a loaded machine answer store_unavailable.
+const UNHURRIED = { lookupTimeoutMs: 10_000 };
+
 let redis: RedisServer;
 let n = 0;
 const opened: IdentityStore[] = [];
@@ -24,7 +27,12 @@ afterAll(async () => {
 
 /** A fresh Redis store (own key prefix) and a memory store, both with a fresh cluster `c`. */
 async function both(): Promise<{ redis: RedisIdentityStore; memory: MemoryIdentityStore }> {
-  const r = await createRedisIdentityStore({ url: redis.url, keyPrefix: `hostile${n++}:`, clusters: ['c'] });
+  const r = await createRedisIdentityStore({
+    url: redis.url,
+    keyPrefix: `hostile${n++}:`,
+    clusters: ['c'],
+    ...UNHURRIED,
+  });
   const m = new MemoryIdentityStore();
   opened.push(r, m);
   for (const s of [r, m]) await s.heartbeat('c', 600_000);
@@ -184,6 +192,7 @@ describe('attack: hostile uids on Redis Cluster (lookups through ioredis, not th
       clusterNodes: cluster.nodes,
       keyPrefix: 'hostile-cluster:',
       clusters: ['c'],
+      ...UNHURRIED,
     });
     await store.heartbeat('c', 600_000);
     await store.refreshFreshness();

@@ -10,6 +10,9 @@ import type { LookupResult } from './model.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { record } from './store.contract.js';
 
+// Not about the lookup deadline: 200 ms would let a loaded machine answer store_unavailable.
+const UNHURRIED = { lookupTimeoutMs: 10_000 };
+
 let redis: RedisServer;
 const opened: RedisIdentityStore[] = [];
 beforeAll(async () => {
@@ -26,7 +29,9 @@ describe('attack: key prefixes and cluster names', () => {
     const prefixes = ['', 'pods:', 'claims:', 'hb:', 'x:pods:', 'x:'];
     const clusters = ['c', 'C', 'c.d', 'c-d', 'c_d'];
     const stores = await Promise.all(
-      prefixes.map((keyPrefix) => createRedisIdentityStore({ url: redis.url, keyPrefix, clusters })),
+      prefixes.map((keyPrefix) =>
+        createRedisIdentityStore({ url: redis.url, keyPrefix, clusters, ...UNHURRIED }),
+      ),
     );
     opened.push(...stores);
     // Every (prefix, cluster) claims the same IP with its own pod.
@@ -74,7 +79,12 @@ describe('attack: key prefixes and cluster names', () => {
 
 describe('attack: address spellings at lookup', () => {
   it('every spelling of a claimed address finds it; near-addresses are not addresses', async () => {
-    const store = await createRedisIdentityStore({ url: redis.url, keyPrefix: 'spell:', clusters: ['c'] });
+    const store = await createRedisIdentityStore({
+      url: redis.url,
+      keyPrefix: 'spell:',
+      clusters: ['c'],
+      ...UNHURRIED,
+    });
     opened.push(store);
     await store.heartbeat('c', 600_000);
     await store.claim('c', record('v4', ['10.5.0.7'], '1'));

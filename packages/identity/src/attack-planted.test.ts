@@ -13,6 +13,10 @@ import { record } from './store.contract.js';
 
 let redis: RedisServer;
 let n = 0;
+// These tests are about what a planted value reads as, not about the lookup deadline: a
+// deadline the default 200 ms would let a loaded machine answer `store_unavailable` for
+// an identity that is there (and let a lookup hanging on a planted value pass as one).
+const LOOKUP_DEADLINE_MS = 10_000;
 const opened: RedisIdentityStore[] = [];
 beforeAll(async () => {
   redis = await startRedis();
@@ -24,7 +28,12 @@ afterAll(async () => {
 
 async function fresh() {
   const prefix = `planted${n++}:`;
-  const store = await createRedisIdentityStore({ url: redis.url, keyPrefix: prefix, clusters: ['c'] });
+  const store = await createRedisIdentityStore({
+    url: redis.url,
+    keyPrefix: prefix,
+    clusters: ['c'],
+    lookupTimeoutMs: LOOKUP_DEADLINE_MS,
+  });
   opened.push(store);
   await store.heartbeat('c', 600_000);
   await store.refreshFreshness();
@@ -90,9 +99,10 @@ describe('attack: planted entries', () => {
       const { store, client, claims } = await fresh();
       await store.claim('c', record('u1', ['10.3.0.2'], '5'));
       await client.hset(claims, '10.3.0.1', value);
-      const started = performance.now();
-      expect(await store.lookup('10.3.0.1', ['c'])).toMatchObject({ ok: false, reason });
-      expect(performance.now() - started).toBeLessThan(1_000);
+      const refused = await store.lookup('10.3.0.1', ['c']);
+      expect(refused).toMatchObject({ ok: false, reason });
+      // Refused by what the value is, not by the deadline (a lookup the value hangs).
+      expect(refused.ok === false && refused.message).not.toMatch(/no answer within|past a deadline/);
       expect(who(await store.lookup('10.3.0.2', ['c']))).toBe('u1');
       // A claim on the IP takes it over without being confused by what was there.
       await store.claim('c', record('u2', ['10.3.0.1'], '6'));

@@ -6,6 +6,9 @@ import { describeRedisStrays } from './redis-store.strays.js';
 import { describeStoreContract } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
+// Not about the lookup deadline: 200 ms would let a loaded machine answer store_unavailable.
+const UNHURRIED = { lookupTimeoutMs: 10_000 };
+
 let cluster: RedisCluster;
 beforeAll(async () => {
   cluster = await startRedisCluster();
@@ -16,13 +19,18 @@ afterAll(async () => {
 
 describeStoreContract('redis cluster (3 masters)', () => ({
   open: (keyPrefix) =>
-    createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+    createRedisIdentityStore({
+      clusterNodes: cluster.nodes,
+      keyPrefix,
+      freshnessRefreshMs: 100,
+      ...UNHURRIED,
+    }),
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
 }));
 
 describeRedisStrays('redis cluster (3 masters)', (keyPrefix) =>
-  createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100 }),
+  createRedisIdentityStore({ clusterNodes: cluster.nodes, keyPrefix, freshnessRefreshMs: 100, ...UNHURRIED }),
 );
 
 describeRedisRaces('redis cluster (3 masters)', (keyPrefix, reconcileBatchSize) =>
@@ -30,6 +38,7 @@ describeRedisRaces('redis cluster (3 masters)', (keyPrefix, reconcileBatchSize) 
     clusterNodes: cluster.nodes,
     keyPrefix,
     freshnessRefreshMs: 100,
+    ...UNHURRIED,
     reconcileBatchSize,
   }),
 );

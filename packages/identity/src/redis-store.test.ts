@@ -6,6 +6,9 @@ import { describeRedisStrays } from './redis-store.strays.js';
 import { describeStoreContract, eventually, record } from './store.contract.js';
 import type { IdentityStore } from './store.js';
 
+// Not about the lookup deadline: 200 ms would let a loaded machine answer store_unavailable.
+const UNHURRIED = { lookupTimeoutMs: 10_000 };
+
 let redis: RedisServer;
 beforeAll(async () => {
   redis = await startRedis();
@@ -15,17 +18,24 @@ afterAll(async () => {
 });
 
 describeStoreContract('redis (single server)', () => ({
-  open: (keyPrefix) => createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100 }),
+  open: (keyPrefix) =>
+    createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, ...UNHURRIED }),
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
 }));
 
 describeRedisStrays('single server', (keyPrefix) =>
-  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100 }),
+  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, ...UNHURRIED }),
 );
 
 describeRedisRaces('single server', (keyPrefix, reconcileBatchSize) =>
-  createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, reconcileBatchSize }),
+  createRedisIdentityStore({
+    url: redis.url,
+    keyPrefix,
+    freshnessRefreshMs: 100,
+    reconcileBatchSize,
+    ...UNHURRIED,
+  }),
 );
 
 describe('redis store: failures', () => {

@@ -30,6 +30,8 @@ describe('store model: redis cluster (3 masters)', () => {
           keyPrefix,
           clusters: CLUSTERS,
           freshnessRefreshMs: 3_600_000,
+          // The model has no deadline: a lookup must be answered, not timed out by a loaded machine.
+          lookupTimeoutMs: 10_000,
         }),
       sync: (reader: IdentityStore) => (reader as RedisIdentityStore).refreshFreshness(),
       elapse: (ms) => new Promise((r) => setTimeout(r, ms)),

@@ -31,6 +31,8 @@ function backend(reconcileBatchSize?: number): ModelBackend {
         clusters: CLUSTERS,
         // Heartbeats are read when the test says (sync), never by the background timer.
         freshnessRefreshMs: 3_600_000,
+        // The model has no deadline: a lookup must be answered, not timed out by a loaded machine.
+        lookupTimeoutMs: 10_000,
         ...(reconcileBatchSize !== undefined ? { reconcileBatchSize } : {}),
       }),
     sync: (reader: IdentityStore) => (reader as RedisIdentityStore).refreshFreshness(),

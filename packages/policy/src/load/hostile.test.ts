@@ -172,6 +172,18 @@ describe('hostile policy files are refused clearly', () => {
     expect(result.errors.filter((e) => /nesting is too deep/.test(e.message)).length).toBeLessThanOrEqual(1);
   });
 
+  it('deep flow nesting loaded again and again: refused each time, the process lives', () => {
+    // Left to the parser, this overflowed its stack each time, and by the fourth or fifth
+    // time V8 died compiling a regex near the overflow (a fatal error, not an exception).
+    const text = `on_tcp_connect: ${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    for (let i = 0; i < 10; i++) {
+      const result = loadPolicyFiles([{ path: 'deep.yaml', text }]);
+      expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+        'deep.yaml:1:81: error: YAML: nesting is too deep (the limit is 64 levels)',
+      ]);
+    }
+  });
+
   it('limits are options', () => {
     const text = nestedKeys(70);
     const deeper = loadPolicyFiles([{ path: 'p.yaml', text }], { maxYamlDepth: 100 });

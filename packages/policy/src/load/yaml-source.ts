@@ -2,6 +2,7 @@
 // loses positions and turns an unquoted `- !(expr)` into garbage, so we walk its nodes ourselves.
 import { isAlias, isMap, isScalar, isSeq, type Node, parseAllDocuments, Scalar } from 'yaml';
 import type { DiagnosticSink } from '../diagnostics.js';
+import { flowTooDeepAt } from './yaml-flow-depth.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
@@ -58,6 +59,13 @@ export function parseYamlFile(
       0,
       `file is ${text.length} characters long; the limit is ${limits.maxFileCharacters} (a policy file this large is almost certainly not one)`,
     );
+    return [];
+  }
+  // Deeper flow nesting than the walker below accepts: refused before the parser recurses
+  // into it (see yaml-flow-depth.ts: the parser's own stack overflow can kill the process).
+  const tooDeep = flowTooDeepAt(text, limits.maxDepth);
+  if (tooDeep !== null) {
+    sink.error(tooDeep, `YAML: nesting is too deep (the limit is ${limits.maxDepth} levels)`);
     return [];
   }
   const list = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
