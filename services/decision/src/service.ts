@@ -136,7 +136,7 @@ export async function startDecisionService(
   try {
     server = await listenHttp(app as unknown as Hono, config.listen);
   } catch (error) {
-    reloader.stop();
+    await reloader.stop();
     probe.stop();
     throw new DecisionServiceError(
       'listen_failed',
@@ -165,7 +165,8 @@ export async function startDecisionService(
     },
     async stop() {
       stopping = true;
-      reloader.stop();
+      // A reload still running finishes (and is discarded) before "stopped".
+      await reloader.stop();
       probe.stop();
       logger.info('stopped accepting; finishing requests in flight');
       await server.close();

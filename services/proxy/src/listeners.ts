@@ -40,6 +40,8 @@ export class ListenerSet {
   private readonly entries = new Map<string, Entry>();
   /** The apply in progress: applies run one after another, so the last one called wins. */
   private applying: Promise<void> = Promise.resolve();
+  /** Set by close(): a later apply (a reload finishing late) must not reopen anything. */
+  private closed = false;
 
   /** raw: listen with raw handles (an IP host only; a name gets a net.Server). */
   constructor(
@@ -61,7 +63,8 @@ export class ListenerSet {
    * the previous set keeps serving.
    */
   apply(plans: readonly ListenerPlan[]): Promise<void> {
-    const run = this.applying.catch(() => {}).then(() => this.applyNow(plans));
+    if (this.closed) return Promise.resolve();
+    const run = this.applying.catch(() => {}).then(() => (this.closed ? undefined : this.applyNow(plans)));
     this.applying = run;
     return run;
   }
@@ -96,6 +99,9 @@ export class ListenerSet {
 
   /** Stops accepting on every listener (open connections are the caller's to drain). */
   async close(): Promise<void> {
+    this.closed = true;
+    // An apply in progress finishes first, so what it opened is closed here too.
+    await this.applying.catch(() => {});
     const servers = [...this.entries.values()].map((e) => e.server);
     this.entries.clear();
     await Promise.all(servers.map(closeServer));

@@ -194,7 +194,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
     try {
       admin = await listenHttp(createProxyAdminApp({ probe: { readiness }, registry }), config.listen);
     } catch (error) {
-      reloader.stop();
+      await reloader.stop();
       clearInterval(readinessTimer);
       await proxy.stop(0);
       throw new ProxyConfigError(`cannot listen on ${formatHostPort(config.listen)}: ${errorMessage(error)}`);
@@ -218,7 +218,9 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
     },
     async stop() {
       stopping = true;
-      reloader.stop();
+      // A reload still running must not swap listeners in after this point.
+      await reloader.stop();
+      await applying;
       clearInterval(readinessTimer);
       logger.info(
         { open_connections: proxy.open(), drain_timeout_ms: config.drainTimeoutMs },

@@ -150,7 +150,7 @@ export const devCommand: Command = {
       proxy = await startDevProxy({ configPaths, config: loaded.config, store, cluster, logger });
     } catch (error) {
       io.err(`podgate dev: the proxy could not start: ${(error as Error).message}`);
-      reloader.stop();
+      await reloader.stop();
       await upstreams.close();
       await service.stop();
       await store.close();
@@ -162,7 +162,7 @@ export const devCommand: Command = {
       decision = await startDevDecision({ configPaths, store, cluster, logger });
     } catch (error) {
       io.err(`podgate dev: the decision service could not start: ${(error as Error).message}`);
-      reloader.stop();
+      await reloader.stop();
       await proxy.stop();
       await upstreams.close();
       await service.stop();
@@ -208,7 +208,7 @@ export const devCommand: Command = {
     const stopped = {
       stop: async () => {
         clearInterval(timer);
-        reloader.stop();
+        await reloader.stop();
         await decision.service.stop();
         await proxy.stop();
         await upstreams.close();

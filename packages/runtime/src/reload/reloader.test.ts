@@ -140,3 +140,34 @@ describe('createConfigReloader', () => {
     }
   });
 });
+
+describe('createConfigReloader stop()', () => {
+  it('waits for a reload in flight, applies nothing after it, and serves no later trigger', async () => {
+    let release: (v: LoadOutcome<string>) => void = () => {};
+    const pending = new Promise<LoadOutcome<string>>((resolve) => {
+      release = resolve;
+    });
+    const applied: string[] = [];
+    const script = scripted(pending, { ok: true, value: 'v3' });
+    const reloader = createConfigReloader({
+      initial: 'v1',
+      load: script.load,
+      onApplied: (value) => applied.push(value),
+    });
+    const inFlight = reloader.reload('test');
+    await new Promise((r) => setImmediate(r));
+    let stopped = false;
+    const stopping = reloader.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
+    release({ ok: true, value: 'v2' });
+    await stopping;
+    expect(await inFlight).toEqual({ applied: false, reason: 'the service is stopping' });
+    expect(await reloader.reload('late')).toEqual({ applied: false, reason: 'the service is stopping' });
+    expect(applied).toEqual([]);
+    expect(reloader.current()).toBe('v1');
+    expect(script.calls()).toBe(1);
+  });
+});

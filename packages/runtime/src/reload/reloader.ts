@@ -38,8 +38,13 @@ export interface ConfigReloader<T> {
   current(): T;
   /** Reloads now (`trigger` is logged); resolves when this trigger has been served. */
   reload(trigger?: string): Promise<ReloadOutcome>;
-  /** Stops watching files and signals. */
-  stop(): void;
+  /**
+   * Stops watching files and signals; resolves once a reload that was running has finished.
+   * Nothing is applied after stop() is called: a load still running is discarded, and a
+   * service that awaits this cannot see its configuration swapped (or its listeners
+   * reopened) after it has stopped.
+   */
+  stop(): Promise<void>;
 }
 
 export function createConfigReloader<T>(options: ReloaderOptions<T>): ConfigReloader<T> {
@@ -48,13 +53,18 @@ export function createConfigReloader<T>(options: ReloaderOptions<T>): ConfigRelo
   const metrics = options.registry ? reloadMetrics(options.registry) : undefined;
   metrics?.successful.set(1);
 
+  let stopped = false;
+  const stoppedOutcome: ReloadOutcome = { applied: false, reason: 'the service is stopping' };
+
   const runOnce = async (trigger: string): Promise<ReloadOutcome> => {
+    if (stopped) return stoppedOutcome;
     let outcome: LoadOutcome<T>;
     try {
       outcome = await options.load();
     } catch (error) {
       outcome = { ok: false, reason: errorMessage(error) };
     }
+    if (stopped) return stoppedOutcome;
     if (!outcome.ok) {
       metrics?.reloads.inc({ result: 'refused' });
       metrics?.successful.set(0);
@@ -78,6 +88,7 @@ export function createConfigReloader<T>(options: ReloaderOptions<T>): ConfigRelo
   /** A reload queued behind the running one: later triggers join it. */
   let queued: Promise<ReloadOutcome> | null = null;
   const reload = (trigger = 'request'): Promise<ReloadOutcome> => {
+    if (stopped) return Promise.resolve(stoppedOutcome);
     if (queued) return queued;
     const next = chain.then(() => {
       queued = null;
@@ -97,8 +108,13 @@ export function createConfigReloader<T>(options: ReloaderOptions<T>): ConfigRelo
   return {
     current: () => current,
     reload,
-    stop: () => {
+    stop: async () => {
+      stopped = true;
       for (const stop of stops.splice(0)) stop();
+      await chain.then(
+        () => {},
+        () => {},
+      );
     },
   };
 }
