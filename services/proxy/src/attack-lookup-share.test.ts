@@ -60,6 +60,8 @@ describe('attack: the lookup-share window', () => {
       keyPrefix: `share${n++}:`,
       clusters: ['test'],
       freshnessRefreshMs: 100,
+      // Not a test of the deadline: a loaded machine must not turn a lookup into store_unavailable.
+      lookupTimeoutMs: 10_000,
     });
     await store.heartbeat('test', 600_000);
     await store.reconcile('test', [WORKER, INTRUDER]);
