@@ -6,6 +6,7 @@
 //   by what the proxy believed).
 import type { LogLine, UpstreamArrival } from '@podgate/test-support';
 import type { HttpExchange, ProxyExchange } from './clients.js';
+import { SchedulerLag } from './lag.js';
 import { type EndpointName, LOOKUP_TIMEOUT_MS, policyAllows } from './stack.js';
 import { ALLOWED_NAMESPACE, type World } from './world.js';
 
@@ -27,6 +28,8 @@ export interface Counts {
   forwardAuth: number;
   forwardAuthAllowed: number;
   httpErrors: number;
+  /** Requests with no answer within the client's timeout (a starved machine); nothing decided, nothing to judge. */
+  clientTimeouts: number;
   identitiesChecked: number;
   misattributed: number;
   refusedAllowed: number;
@@ -61,6 +64,7 @@ export function emptyCounts(): Counts {
     forwardAuth: 0,
     forwardAuthAllowed: 0,
     httpErrors: 0,
+    clientTimeouts: 0,
     identitiesChecked: 0,
     misattributed: 0,
     refusedAllowed: 0,
@@ -105,7 +109,17 @@ export class Checker {
   private readonly arrivals = new Map<string, { endpoint: EndpointName; at: number }[]>();
   private readonly allowedKeys = new Map<string, number>();
 
-  constructor(private readonly world: World) {}
+  /** Deadline checks allow for the machine's scheduling delay around each exchange. */
+  readonly lag = new SchedulerLag();
+
+  constructor(private readonly world: World) {
+    this.lag.start();
+  }
+
+  /** The deadline margin for an exchange within [start, end]: the fixed one plus the machine's lateness then. */
+  private margin(base: number, start: number, end: number): number {
+    return base + this.lag.maxWithin(start - 1_000, end);
+  }
 
   /**
    * A fault begins. `extraLagMs`: how much later than usual the store may learn of a change
@@ -249,8 +263,10 @@ export class Checker {
     const { ip, start, end } = exchange;
     const lookupMs = Number(log.lookup_ms ?? 0);
     this.counts.maxLookupMs = Math.max(this.counts.maxLookupMs, lookupMs);
-    if (lookupMs > LOOKUP_TIMEOUT_MS + DEADLINE_MARGIN_MS)
-      this.fail('deadlineMisses', { via: 'proxy', key, lookupMs });
+    const allowedMs = LOOKUP_TIMEOUT_MS + this.margin(DEADLINE_MARGIN_MS, start, end);
+    if (lookupMs > allowedMs) {
+      this.fail('deadlineMisses', { via: 'proxy', key, lookupMs, allowedMs: Math.round(allowedMs) });
+    }
     const found = decision.identity.id !== '';
     if (found) {
       const { name, namespace } = decision.identity.metadata;
@@ -264,7 +280,11 @@ export class Checker {
       this.counts.proxyAllowed++;
       this.allowedKeys.set(`${endpoint} ${key}`, (this.allowedKeys.get(`${endpoint} ${key}`) ?? 0) + 1);
       if (found || endpoint === 'ledger') this.checkTruth(endpoint, ip, start, end, 'proxy');
-      if (!exchange.echoed) this.counts.proxyUpstreamFailed++;
+      if (!exchange.echoed) {
+        // The client gave up waiting (a stalled upstream, or a starved machine), or the upstream failed.
+        if (exchange.timedOut) this.counts.clientTimeouts++;
+        else this.counts.proxyUpstreamFailed++;
+      }
     } else {
       this.counts.proxyDenied++;
       // A refused client must get nothing back: the echo would mean the upstream saw it.
@@ -289,6 +309,10 @@ export class Checker {
 
   decisionAnswer(endpoint: EndpointName, ip: string, answer: HttpExchange): void {
     this.counts.decisions++;
+    if (answer.error === 'timeout') {
+      this.counts.clientTimeouts++;
+      return;
+    }
     if (answer.status !== 200) {
       this.fail('httpErrors', {
         via: 'decision',
@@ -326,6 +350,10 @@ export class Checker {
       // Deny: the answer names no identity (on purpose); the policy's side is checked by decisions.
       return;
     }
+    if (answer.error === 'timeout') {
+      this.counts.clientTimeouts++;
+      return;
+    }
     if (answer.status !== 200) {
       this.fail('httpErrors', { via: 'forward-auth', status: answer.status, error: answer.error });
       return;
@@ -346,8 +374,9 @@ export class Checker {
   /** An answer without identity during a store fault still comes within the lookup deadline (plus a margin). */
   private checkClientTime(via: string, answer: HttpExchange): void {
     const took = answer.end - answer.start;
-    if (took > LOOKUP_TIMEOUT_MS + CLIENT_MARGIN_MS)
-      this.fail('deadlineMisses', { via, tookMs: Math.round(took) });
+    const allowedMs = LOOKUP_TIMEOUT_MS + this.margin(CLIENT_MARGIN_MS, answer.start, answer.end);
+    if (took > allowedMs)
+      this.fail('deadlineMisses', { via, tookMs: Math.round(took), allowedMs: Math.round(allowedMs) });
   }
 
   /**
@@ -355,6 +384,7 @@ export class Checker {
    * upstream arrivals no allowed log line accounts for.
    */
   settle(): void {
+    this.lag.stop();
     for (const [key, queue] of this.pending) {
       for (const p of queue) {
         if (p.exchange && !p.log)
