@@ -12,10 +12,15 @@ import { ALLOWED_NAMESPACE, type World } from './world.js';
 
 /** How late an identity may be (the watcher's event-to-store delay, on a loaded machine). */
 export const LAG_MS = 2_000;
-/** A proxy lookup's own time (its log line's lookup_ms) may pass the deadline by this much (timer lateness). */
-export const DEADLINE_MARGIN_MS = 300;
+/**
+ * A proxy lookup's own time (its log line's lookup_ms) may pass the deadline by this much, plus
+ * the test process's own timer lateness around it: the proxy's timers run late on a starved
+ * machine too (seen: 775 ms for a 200 ms deadline at a load average of 15 on 2 cores). A lookup
+ * that waits for a store command's timeout (5 s) or forever is still caught.
+ */
+export const DEADLINE_MARGIN_MS = 600;
 /** A client's whole exchange during a store fault: the deadline plus connection set-up and a loaded machine. */
-export const CLIENT_MARGIN_MS = 1_500;
+export const CLIENT_MARGIN_MS = 3_000;
 
 export interface Counts {
   proxyConnections: number;

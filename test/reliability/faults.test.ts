@@ -6,16 +6,19 @@
 // decided as the endpoint says (ledger refuses, status allows) within the lookup deadline;
 // after each fault the store converges to the cluster within a bound, and no podgate process
 // has died.
-import { podObject } from '@podgate/test-support';
+import { podObject, redisCli } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checker } from './checks.js';
-import { identityOf } from './clients.js';
+import { identityOf, proxyExchange } from './clients.js';
 import { awaitConvergence } from './converge.js';
 import { Load } from './load.js';
 import { writePart } from './report.js';
 import {
   API_GRACE_MS,
+  CLUSTER,
+  HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
+  KEY_PREFIX,
   READER_REFRESH_MS,
   type Stack,
   startStack,
@@ -42,7 +45,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 interface FaultResult {
   fault: string;
   injected: number;
+  /** Every podgate process still running after it. */
   survived: boolean;
+  converged: boolean;
   convergedMs: number;
   notes?: Record<string, unknown>;
 }
@@ -99,22 +104,26 @@ function assertAlive(watcher = stack.processes.filter((p) => p.command === 'watc
 async function fault(
   name: string,
   inject: () => Promise<Record<string, unknown> | undefined>,
-  options: { injected?: number; extraLagMs?: number } = {},
+  options: { injected?: number; extraLagMs?: number; convergeMs?: number } = {},
 ) {
   const injected = options.injected ?? 1;
   checker.beginFault(name, options.extraLagMs ?? 0);
-  let notes: Record<string, unknown> | undefined;
-  let convergedMs = -1;
+  const result: FaultResult = { fault: name, injected, survived: false, converged: false, convergedMs: -1 };
+  faults.push(result);
   try {
-    notes = await inject();
-    const result = await awaitConvergence(stack, world, CONVERGE_MS);
-    convergedMs = result.ms;
-    expect(result.differences, `${name}: the store did not converge`).toEqual([]);
+    const notes = await inject();
+    if (notes) result.notes = notes;
+    const converged = await awaitConvergence(stack, world, options.convergeMs ?? CONVERGE_MS);
+    result.converged = converged.differences.length === 0;
+    result.convergedMs = converged.ms;
+    if (!result.converged)
+      result.notes = { ...result.notes, notConverged: converged.differences.slice(0, 5) };
+    expect(converged.differences, `${name}: the store did not converge`).toEqual([]);
   } finally {
     checker.endFault();
+    assertAlive();
+    result.survived = true;
   }
-  assertAlive();
-  faults.push({ fault: name, injected, survived: true, convergedMs, ...(notes ? { notes } : {}) });
   // Steady traffic between faults: judged with no fault excuse.
   await sleep(1_000);
 }
@@ -154,11 +163,50 @@ describe('faults under load', () => {
     });
   });
 
-  it('Redis killed and restarted at once (down 50 ms)', async () => {
-    await fault('redis SIGKILL, restarted within 50 ms', async () => {
-      await stack.restartRedis(50);
-      return undefined;
-    });
+  // DEFECT (the store loses every claim until the periodic resync, 10 minutes by default; a
+  // fail-open endpoint lets every pod in meanwhile, refused namespaces included). Redis killed
+  // right after a heartbeat and back within the heartbeat interval (a crashed Redis restarted
+  // by its supervisor, empty, in well under the default 5 s): the watcher's client reconnects
+  // before its next write, so no write fails, so it never reconciles; its next heartbeat
+  // succeeds on the empty server and marks the cluster fresh. Readers then trust a cluster with
+  // no claims: every pod is not_found (ERR_NGROK_28001), so fail-closed endpoints refuse
+  // everyone and fail-open ones allow everyone, until the periodic resync (--resync-interval,
+  // default 10m) rewrites the claims. A Redis down longer than one heartbeat interval is
+  // repaired at once (the first test above): a heartbeat fails, and the next successful step is
+  // a full reconcile. Fix (identity + watcher): the heartbeat must notice that the cluster's
+  // data is gone (say, a marker written by every reconcile, checked by the heartbeat script,
+  // which then answers "reconcile first"), or the writer must reconcile after every reconnect.
+  // This test states the right behaviour and fails until then (it.fails): when it starts to
+  // "fail", the defect is fixed; make it an ordinary it().
+  it.fails('Redis killed right after a heartbeat and restarted at once: the store converges', async () => {
+    await fault(
+      'redis SIGKILL right after a heartbeat, restarted at once',
+      async () => {
+        const key = `${KEY_PREFIX}hb:{${CLUSTER}}`;
+        await waitUntilAsync(
+          async () => Number(await redisCli(stack.redis.port, ['PTTL', key])) > HEARTBEAT_TTL_MS - 150,
+          5_000,
+          'a fresh heartbeat',
+        );
+        await stack.restartRedis(0);
+        // Reconnected, and a heartbeat written since: the cluster is fresh again.
+        await sleep(2 * HEARTBEAT_INTERVAL_MS + 500);
+        const refused = world.ips.find((ip) => world.ownerOf(ip)?.namespace === REFUSED_NAMESPACE)!;
+        const atStatus = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
+        const seen = JSON.parse((await identityOf(stack.decisionPort, refused, 2_000)).body) as {
+          lookup: { reason?: string };
+        };
+        const notes = {
+          refusedPodAtFailOpen: atStatus.echoed ? 'let through' : 'refused',
+          lookup: seen.lookup,
+        };
+        expect(atStatus.echoed, `a pod of ${REFUSED_NAMESPACE} let through the fail-open endpoint`).toBe(
+          false,
+        );
+        return notes;
+      },
+      { convergeMs: 8_000 },
+    );
   });
 
   it('the watcher killed (SIGKILL), then killed again mid-sync, then restarted', async () => {
@@ -289,6 +337,7 @@ describe('faults under load', () => {
       ...checker.counts,
       faultsInjected: faults.reduce((n, f) => n + f.injected, 0),
       faultsSurvived: faults.filter((f) => f.survived).length,
+      faultsConverged: faults.filter((f) => f.converged).length,
       loadSkipped: load.skipped,
       clusterChanges: world.changes,
     };
@@ -316,6 +365,14 @@ describe('faults under load', () => {
     expect(counts.decisions + counts.forwardAuth).toBeGreaterThan(400);
   });
 });
+
+async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const started = performance.now();
+  while (!(await check().catch(() => false))) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const started = performance.now();
