@@ -148,9 +148,14 @@ export class Checker {
     return this.fault === null ? found : [...found, this.fault];
   }
 
-  /** How late the store may be for an exchange within [start, end]. */
+  /**
+   * How late the store may be for an exchange within [start, end]: the usual lag, a fault's
+   * bound, and the machine's scheduling delay over the time the change had to travel (a
+   * starved watcher forwards an event late; that is not a wrong identity).
+   */
   private lagFor(start: number, end: number): number {
-    return LAG_MS + Math.max(0, ...this.faultsAround(start, end).map((f) => f.extraLagMs));
+    const fault = Math.max(0, ...this.faultsAround(start, end).map((f) => f.extraLagMs));
+    return LAG_MS + fault + this.lag.maxWithin(start - LAG_MS - fault - 5_000, end);
   }
 
   private inFault(start: number, end: number): boolean {
@@ -159,7 +164,8 @@ export class Checker {
 
   private fail(kind: keyof Counts, detail: Record<string, unknown>): void {
     (this.counts[kind] as number)++;
-    if (this.examples.length < 20) this.examples.push({ kind, ...detail });
+    // A few of each kind, so that a rare kind is not hidden behind a common one.
+    if (this.examples.filter((e) => e.kind === kind).length < 5) this.examples.push({ kind, ...detail });
   }
 
   /** A found identity for `ip` seen within [start, end]: the pod that owned it then, by uid, name and namespace. */

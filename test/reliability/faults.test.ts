@@ -179,30 +179,43 @@ describe('faults under load', () => {
   // This test states the right behaviour and fails until then (it.fails): when it starts to
   // "fail", the defect is fixed; make it an ordinary it().
   it.fails('Redis killed right after a heartbeat and restarted at once: the store converges', async () => {
-    let letThrough: boolean | undefined;
-    await fault(
-      'redis SIGKILL right after a heartbeat, restarted at once',
-      async () => {
-        const key = `${KEY_PREFIX}hb:{${CLUSTER}}`;
-        await waitUntilAsync(
-          async () => Number(await redisCli(stack.redis.port, ['PTTL', key])) > HEARTBEAT_TTL_MS - 150,
-          5_000,
-          'a fresh heartbeat',
-        );
-        await stack.restartRedis(0);
-        // Reconnected, and a heartbeat written since: the cluster is fresh again.
-        await sleep(2 * HEARTBEAT_INTERVAL_MS + 500);
-        const refused = world.ips.find((ip) => world.ownerOf(ip)?.namespace === REFUSED_NAMESPACE)!;
-        const atStatus = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
-        const seen = JSON.parse((await identityOf(stack.decisionPort, refused, 2_000)).body) as {
-          lookup: { reason?: string };
-        };
-        letThrough = atStatus.echoed;
-        return { refusedPodAtFailOpen: atStatus.echoed ? 'let through' : 'refused', lookup: seen.lookup };
-      },
-      { convergeMs: 8_000 },
+    // Whether the restart fits between two heartbeats depends on how fast the machine is, so
+    // it is tried up to three times: the right behaviour is that every attempt converges.
+    const letThrough: boolean[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await fault(
+        `redis SIGKILL right after a heartbeat, restarted at once (attempt ${attempt})`,
+        async () => {
+          const key = `${KEY_PREFIX}hb:{${CLUSTER}}`;
+          await waitUntilAsync(
+            async () => Number(await redisCli(stack.redis.port, ['PTTL', key])) > HEARTBEAT_TTL_MS - 150,
+            5_000,
+            'a fresh heartbeat',
+          );
+          const started = performance.now();
+          await stack.restartRedis(0);
+          const restartMs = Math.round(performance.now() - started);
+          // Reconnected, and a heartbeat written since: the cluster is fresh again.
+          await sleep(HEARTBEAT_INTERVAL_MS + 1_000);
+          const refused = world.ips.find((ip) => world.ownerOf(ip)?.namespace === REFUSED_NAMESPACE)!;
+          const atStatus = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
+          checker.proxyExchange('status', atStatus);
+          const seen = JSON.parse((await identityOf(stack.decisionPort, refused, 2_000)).body) as {
+            lookup: { reason?: string };
+          };
+          letThrough.push(atStatus.echoed);
+          return {
+            restartMs,
+            refusedPodAtFailOpen: atStatus.echoed ? 'let through' : 'refused',
+            lookup: seen.lookup,
+          };
+        },
+        { convergeMs: 8_000 },
+      );
+    }
+    expect(letThrough, `a pod of ${REFUSED_NAMESPACE} let through the fail-open endpoint`).not.toContain(
+      true,
     );
-    expect(letThrough, `a pod of ${REFUSED_NAMESPACE} let through the fail-open endpoint`).toBe(false);
   });
 
   it('the watcher killed (SIGKILL), then killed again mid-sync, then restarted', async () => {

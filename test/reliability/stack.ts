@@ -31,7 +31,7 @@ export const ENDPOINT_URL: Record<EndpointName, string> = { ledger: LEDGER, stat
 /** The readers' lookup deadline (--lookup-timeout). */
 export const LOOKUP_TIMEOUT_MS = 200;
 /** The watcher's heartbeat: a dead watcher's claims stop counting after the TTL (+ a reader's refresh, 1 s). */
-export const HEARTBEAT_INTERVAL_MS = 500;
+export const HEARTBEAT_INTERVAL_MS = 1_000;
 export const HEARTBEAT_TTL_MS = 5_000;
 export const READER_REFRESH_MS = 1_000;
 /** The watcher's --api-grace: how long the API may fail before its heartbeat stops. */
