@@ -257,6 +257,7 @@ export class Checker {
       duration_ms: line.duration_ms,
       lookup_ms: line.lookup_ms,
       end: line.end,
+      error: line.error,
       decision: line.decision,
     };
     if (slim.decision !== undefined) {
@@ -336,7 +337,13 @@ export class Checker {
       if (!exchange.echoed) {
         // The client gave up waiting (a stalled upstream, or a starved machine), or the upstream failed.
         if (exchange.timedOut) this.counts.clientTimeouts++;
-        else this.counts.proxyUpstreamFailed++;
+        else
+          this.fail('proxyUpstreamFailed', {
+            key,
+            end: log.end,
+            error: log.error,
+            durationMs: log.duration_ms,
+          });
       }
     } else {
       this.counts.proxyDenied++;
