@@ -348,8 +348,8 @@ describe('faults under load', () => {
     const counts = {
       ...checker.counts,
       faultsInjected: faults.reduce((n, f) => n + f.injected, 0),
-      faultsSurvived: faults.filter((f) => f.survived).length,
-      faultsConverged: faults.filter((f) => f.converged).length,
+      faultsSurvived: faults.filter((f) => f.survived).reduce((n, f) => n + f.injected, 0),
+      faultsConverged: faults.filter((f) => f.converged).reduce((n, f) => n + f.injected, 0),
       loadSkipped: load.skipped,
       clusterChanges: world.changes,
     };
