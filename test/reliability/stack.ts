@@ -154,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { KUBECONFIG: kubeconfig, ...probe('watcher') },
     );
     processes.push(p);
+    // A watcher the test kills is expected to end by that signal; the exit check reads this.
     const kill = p.kill.bind(p);
     p.kill = (signal) => {
       if (signal === 'SIGKILL') killedByTest.add(p);
