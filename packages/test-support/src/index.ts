@@ -10,14 +10,28 @@ export {
   startFakeK8sApi,
 } from './fake-k8s/index.js';
 export {
+  type FaultUpstream,
+  startFaultUpstream,
+  type UpstreamArrival,
+  type UpstreamMode,
+} from './fault-upstream.js';
+export {
   findHaproxy,
   haproxyVersion,
   hasIpv6Loopback,
   type RunningHaproxy,
   startHaproxy,
 } from './haproxy.js';
+export { type HeapSample, heapProbeEnv, readHeapSamples } from './heap-probe.js';
 export { owner } from './identity.js';
 export { memoryLogger } from './logger.js';
+export {
+  type LogLine,
+  type PodgateExit,
+  type PodgateProcess,
+  spawnPodgate,
+} from './podgate-process.js';
 export { freePort } from './ports.js';
+export { type ProcStats, readProcStats, slope } from './proc-stats.js';
 export { type RedisCluster, type RedisServer, redisCli, startRedis, startRedisCluster } from './redis.js';
 export { eventually, waitFor } from './wait.js';

@@ -19,6 +19,10 @@ export interface RedisServer {
   pause(): void;
   /** SIGCONT after `pause`. */
   resume(): void;
+  /** The redis-server process id. */
+  pid: number;
+  /** Sends `signal` (a crash: SIGKILL); resolves once the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 export interface RedisCluster {
@@ -82,6 +86,7 @@ interface SpawnedServer {
   port: number;
   child: ChildProcess;
   stop(): Promise<void>;
+  exited: Promise<void>;
 }
 
 async function spawnOnce(port: number, extraArgs: string[], password?: string): Promise<SpawnedServer> {
@@ -150,7 +155,7 @@ async function spawnOnce(port: number, extraArgs: string[], password?: string): 
     await stop();
     throw err;
   }
-  return { port, child, stop };
+  return { port, child, stop, exited: exitedPromise };
 }
 
 /** Starts redis-server on a free port, retrying when the port was taken meanwhile. */
@@ -187,6 +192,11 @@ export async function startRedis(opts: { password?: string; port?: number } = {}
     },
     resume: () => {
       server.child.kill('SIGCONT');
+    },
+    pid: server.child.pid ?? 0,
+    kill: async (signal) => {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill(signal);
+      await server.exited;
     },
   };
 }

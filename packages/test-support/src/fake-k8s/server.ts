@@ -25,6 +25,7 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
   const { pods, leases, watches, counts } = state;
   const sockets = new Set<Socket>();
   let down = false;
+  let failing: number | null = null;
   let hung = false;
   const held = new Set<ServerResponse>();
   let listGate: Promise<void> | null = null;
@@ -107,6 +108,10 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
         held.clear();
       }
     },
+    failWith(status) {
+      failing = status;
+      if (status !== null) api.dropWatches();
+    },
     setDown(value) {
       down = value;
       if (value) api.dropWatches();
@@ -149,6 +154,8 @@ export async function startFakeK8sApi(options: FakeK8sApiOptions = {}): Promise<
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (down) return sendStatus(res, 503, 'ServiceUnavailable', 'the fake API server is down');
+    if (failing !== null)
+      return sendStatus(res, failing, 'InternalError', `the fake API server answers ${failing}`);
     if (hung) {
       held.add(res);
       return;

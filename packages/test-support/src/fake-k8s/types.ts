@@ -60,6 +60,11 @@ export interface FakeK8sApi {
   compactHistory(): void;
   /** Down: every request gets 503 and open watches are dropped. */
   setDown(down: boolean): void;
+  /**
+   * Failing: every request is answered with `status` (a Kubernetes Status body) and open
+   * watches are dropped; null answers normally again. setDown is this with 503.
+   */
+  failWith(status: number | null): void;
   /** Hung: requests are accepted and never answered (until unhung, then dropped). */
   setHung(hung: boolean): void;
   /** Sends a BOOKMARK with the current version to every watch that asked for them. */
