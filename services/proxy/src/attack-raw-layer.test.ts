@@ -1,10 +1,11 @@
 // Attacks on the raw socket layer (raw-tcp.ts, raw-splice.ts, timer-wheel.ts) that the other
 // suites do not make. Every test runs on both layers, so a difference shows as one failing.
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appEndpoint } from '../test/configs.js';
-import { loadConfig, pod, startTestProxy, type TestProxy } from '../test/harness.js';
+import { loadConfig, pod, startTestProxy, startUpstream, type TestProxy } from '../test/harness.js';
 
 const APP = 'tcp://app.payments:7000';
 const PODS = [pod('u-worker', '127.0.0.2', 'payments', 'worker-a')];
@@ -63,6 +64,129 @@ describe.each(['raw', 'net'] as const)('attack: the raw layer (%s sockets)', (so
       expect(p.records[0]?.end).toMatch(/^(client_gone|connect_timeout)$/);
     } finally {
       stalled.close();
+    }
+  });
+
+  // The identity snapshot: what a pod sends while its lookup is pending is held (at most a read
+  // buffer's worth read, the rest left in the kernel) and forwarded after the allow: every byte,
+  // in order. 3 MiB is far past the pre-read limit, so reading stops and resumes on the way.
+  it('3 MiB pipelined during a slow lookup reach the upstream whole and in order', async () => {
+    const upstream = await startUpstream('hold');
+    try {
+      // Slow, but the store's own answer: the pod is allowed once the lookup returns.
+      proxy = await startTestProxy(
+        loadConfig(appEndpoint(upstream.port)),
+        PODS,
+        { socketLayer },
+        async (ip) => {
+          await sleep(200);
+          return proxy!.store.lookup(ip, ['test']);
+        },
+      );
+      const payload = randomBytes(3 * 1024 * 1024);
+      const s = net.connect({ host: '127.0.0.1', port: proxy.port(APP), localAddress: '127.0.0.2' });
+      s.on('error', () => {});
+      s.resume();
+      s.end(payload);
+      await expect.poll(() => upstream.received[0]?.length ?? 0, { timeout: 5_000 }).toBe(payload.length);
+      const hash = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      expect(hash(upstream.received[0]!)).toBe(hash(payload));
+      expect(upstream.accepted).toBe(1);
+      s.destroy();
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  // A busy connection is not idle: a byte every 100 ms one way keeps a connection whose idle
+  // timeout is 400 ms open; once it goes quiet it is closed, never before the timeout.
+  it('a trickle one way keeps a connection open; quiet, it is closed no sooner than the timeout', async () => {
+    const upstream = await startUpstream('hold');
+    try {
+      proxy = await startTestProxy(loadConfig(appEndpoint(upstream.port)), PODS, {
+        idleTimeoutMs: 400,
+        socketLayer,
+      });
+      const s = net.connect({ host: '127.0.0.1', port: proxy.port(APP), localAddress: '127.0.0.2' });
+      s.on('error', () => {});
+      const closedAt = new Promise<number>((r) => s.on('close', () => r(performance.now())));
+      let last = 0;
+      for (let i = 0; i < 15; i++) {
+        s.write('.');
+        last = performance.now();
+        await sleep(100);
+      }
+      expect(s.destroyed).toBe(false);
+      const quiet = (await closedAt) - last;
+      expect(quiet).toBeGreaterThanOrEqual(400);
+      expect(quiet).toBeLessThan(1_500);
+      await expect.poll(() => proxy!.records[0]?.end).toBe('idle_timeout');
+      expect(proxy.records[0]!.bytesFromClient).toBe(15);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  // Deadlines under load: 1,000 connections go quiet at once; each is closed, none before its
+  // idle timeout, all within a bounded time after it.
+  it('1,000 quiet connections are each closed at their idle timeout, none early', async () => {
+    const upstream = await startUpstream('hold');
+    try {
+      proxy = await startTestProxy(loadConfig(appEndpoint(upstream.port)), PODS, {
+        idleTimeoutMs: 500,
+        socketLayer,
+      });
+      const quiet = await Promise.all(
+        Array.from(
+          { length: 1_000 },
+          () =>
+            new Promise<number>((resolve) => {
+              const s = net.connect({ host: '127.0.0.1', port: proxy!.port(APP), localAddress: '127.0.0.2' });
+              s.on('error', () => {});
+              let sentAt = 0;
+              // Sent once the connection is spliced (the upstream has it), so the idle clock runs.
+              s.on('connect', () =>
+                s.write('x', () => {
+                  sentAt = performance.now();
+                }),
+              );
+              s.on('close', () => resolve(performance.now() - sentAt));
+            }),
+        ),
+      );
+      expect(proxy.records.filter((r) => r.end !== 'idle_timeout').map((r) => r.end)).toEqual([]);
+      expect(Math.min(...quiet)).toBeGreaterThanOrEqual(500);
+      expect(Math.max(...quiet)).toBeLessThan(3_000);
+    } finally {
+      await upstream.close();
+    }
+  }, 15_000);
+
+  // A client that resets before the proxy has read its address. A few may be allowed and
+  // reach the upstream as an empty connection, closed at once: the pod is allowed.
+  it('clients that reset straight after connecting are recorded as gone, not as unidentifiable', async () => {
+    const upstream = await startUpstream('echo');
+    try {
+      proxy = await startTestProxy(loadConfig(appEndpoint(upstream.port)), PODS, { socketLayer });
+      await Promise.all(
+        Array.from(
+          { length: 200 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = net.connect({ host: '127.0.0.1', port: proxy!.port(APP), localAddress: '127.0.0.2' });
+              s.on('error', () => {});
+              s.on('connect', () => s.resetAndDestroy());
+              s.on('close', () => resolve());
+            }),
+        ),
+      );
+      await expect.poll(() => proxy!.records.length, { timeout: 3_000 }).toBe(200);
+      // Gone before its address was read is `client_gone`, as at any later step: it is not a
+      // peer address Podgate failed to read (client_unidentifiable, an alert for operators).
+      expect(proxy.records.filter((r) => r.end !== 'client_gone')).toEqual([]);
+      expect(proxy.proxy.open()).toBe(0);
+    } finally {
+      await upstream.close();
     }
   });
 });

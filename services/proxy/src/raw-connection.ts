@@ -57,6 +57,11 @@ export async function handleRawConnection(
     client.close();
     finish(end, error);
   };
+  // No address at all: the client reset before it could be read (getpeername answers ENOTCONN).
+  if (peer === null) {
+    refuse('client_gone');
+    return;
+  }
   if (peerIp === null) {
     refuse('client_unidentifiable', {
       code: 'client_unidentifiable',
