@@ -189,4 +189,43 @@ describe.each(['raw', 'net'] as const)('attack: the raw layer (%s sockets)', (so
       await upstream.close();
     }
   });
+
+  // Half-close in the order upstream first: the upstream sends more than a client that does not
+  // read can take, then its FIN (queued behind those bytes); the client then sends its FIN. The
+  // client's FIN must reach the upstream now (nothing is queued towards the upstream), not
+  // when the client finally reads everything or the idle timeout ends the connection.
+  it('the upstream FINs behind bytes the client does not read; the client FIN still reaches it at once', async () => {
+    let sawEnd: Promise<number> | undefined;
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => {});
+      sawEnd = new Promise((r) => s.on('end', () => r(performance.now())));
+      s.resume();
+      s.end(Buffer.alloc(16 * 1024 * 1024, 7));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      proxy = await startTestProxy(loadConfig(appEndpoint(port)), PODS, {
+        idleTimeoutMs: 5_000,
+        socketLayer,
+      });
+      const s = net.connect({
+        host: '127.0.0.1',
+        port: proxy.port(APP),
+        localAddress: '127.0.0.2',
+        allowHalfOpen: true,
+      });
+      s.on('error', () => {});
+      s.pause();
+      await new Promise((r) => s.once('connect', r));
+      await sleep(300);
+      const finAt = performance.now();
+      s.end('request');
+      const seen = await Promise.race([sawEnd!, sleep(2_000).then(() => Number.NaN)]);
+      expect(seen - finAt, 'the upstream did not see the client FIN within 2 s').toBeLessThan(1_000);
+      s.destroy();
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
