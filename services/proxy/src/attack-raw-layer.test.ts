@@ -3,13 +3,15 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { hasIpv6Loopback } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appEndpoint } from '../test/configs.js';
-import { loadConfig, pod, startTestProxy, startUpstream, type TestProxy } from '../test/harness.js';
+import { exchange, loadConfig, pod, startTestProxy, startUpstream, type TestProxy } from '../test/harness.js';
 
 const APP = 'tcp://app.payments:7000';
 const PODS = [pod('u-worker', '127.0.0.2', 'payments', 'worker-a')];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ipv6 = await hasIpv6Loopback();
 
 /** A socket that listens and never accepts, its queue filled: new handshakes stall. */
 async function stalledListener(): Promise<{ port: number; close(): void }> {
@@ -224,6 +226,25 @@ describe.each(['raw', 'net'] as const)('attack: the raw layer (%s sockets)', (so
       const seen = await Promise.race([sawEnd!, sleep(2_000).then(() => Number.NaN)]);
       expect(seen - finAt, 'the upstream did not see the client FIN within 2 s').toBeLessThan(1_000);
       s.destroy();
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  // An upstream at an IPv6 address (`tcp://[::1]:PORT`): the raw layer connects with connect6.
+  it.skipIf(!ipv6)('an upstream at [::1] is reached, byte for byte', async () => {
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '::1', r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const config = appEndpoint(port).replace(`tcp://127.0.0.1:${port}`, `tcp://[::1]:${port}`);
+      proxy = await startTestProxy(loadConfig(config), PODS, { socketLayer });
+      const r = await exchange(proxy.port(APP), '127.0.0.2', 'over v6');
+      expect(r.received.toString()).toBe('over v6');
+      expect(proxy.records[0]).toMatchObject({ end: 'closed', upstream: `::1:${port}` });
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
