@@ -109,6 +109,11 @@ export async function handleConnection(
   };
 
   // 1. Who the client is.
+  // No address at all: the client reset before it could be read (getpeername answers ENOTCONN).
+  if (socket.remoteAddress === undefined) {
+    refuse('client_gone');
+    return;
+  }
   if (peerIp === null) {
     refuse('client_unidentifiable', {
       code: 'client_unidentifiable',

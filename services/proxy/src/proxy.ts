@@ -163,7 +163,9 @@ export async function startProxy(
         if (socket instanceof RawTcp) socket.close();
         else socket.destroy();
       }
-      wheel.stop();
+      // The wheel is left running: a connection still connecting to its upstream is ended by
+      // its connect deadline (it sees its client closed), and the wheel stops itself once
+      // empty. Stopping it here left such a connect pending, unrecorded, until the kernel gave up.
       return { aborted };
     },
   };

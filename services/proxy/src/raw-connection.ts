@@ -1,7 +1,8 @@
 // connection.ts on raw TCP handles, for a peer that is not a trusted proxy (so no PROXY header to
 // read): the same steps, outcomes and record. Until the decision the client is read into at most
-// PRE_READ_LIMIT bytes (so a reset during the lookup is seen, and a flood is not read into
-// memory); a refused connection is closed with what it sent unread or dropped, never forwarded.
+// PRE_READ_LIMIT bytes in PRE_READ_CHUNKS reads (so a reset during the lookup is seen, and a
+// flood is not read into memory); a refused connection is closed with what it sent unread or
+// dropped, never forwarded.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import { podVarsFromLookup } from '@podgate/identity';
@@ -21,6 +22,12 @@ import type { UpstreamFailure } from './upstream.js';
 
 /** Bytes read from a client before its decision; past it, reading stops until the splice. */
 export const PRE_READ_LIMIT = 64 * 1024;
+/**
+ * Reads before the decision; past it, reading stops too. Each read is held as its own buffer
+ * (a few hundred bytes of bookkeeping however small it is): a client sending one byte per
+ * segment during a slow lookup would otherwise make the proxy hold 64 Ki of them.
+ */
+export const PRE_READ_CHUNKS = 64;
 
 export interface RawConnectionDeps extends Omit<ConnectionDeps, 'trusted' | 'proxyHeaderTimeoutMs'> {
   wheel: TimerWheel;
@@ -57,6 +64,11 @@ export async function handleRawConnection(
     client.close();
     finish(end, error);
   };
+  // No address at all: the client reset before it could be read (getpeername answers ENOTCONN).
+  if (peer === null) {
+    refuse('client_gone');
+    return;
+  }
   if (peerIp === null) {
     refuse('client_unidentifiable', {
       code: 'client_unidentifiable',
@@ -73,7 +85,7 @@ export async function handleRawConnection(
   client.onData = (chunk) => {
     head.push(chunk);
     headBytes += chunk.length;
-    if (headBytes >= PRE_READ_LIMIT) client.readStop();
+    if (headBytes >= PRE_READ_LIMIT || head.length >= PRE_READ_CHUNKS) client.readStop();
   };
   client.onEnd = () => {
     clientEnded = true;
