@@ -48,6 +48,8 @@ export const proxyConfigSchema = z.object({
     .default(10_000),
   connectTimeoutMs: durationSchema('--connect-timeout', 1).prefault('5s'),
   idleTimeoutMs: durationSchema('--idle-timeout', 100).prefault('15m'),
+  /** Quiet allowed once either side has sent its FIN (0: the idle timeout alone). */
+  halfCloseTimeoutMs: durationSchema('--half-close-timeout', 0).prefault('30s'),
   proxyHeaderTimeoutMs: durationSchema('--proxy-header-timeout', 10).prefault('3s'),
   drainTimeoutMs: durationSchema('--drain-timeout', 0).prefault('30s'),
   lookupTimeoutMs: durationSchema('--lookup-timeout', 1).prefault('200ms'),

@@ -61,6 +61,8 @@ export interface ConnectionDeps {
   proxyHeaderTimeoutMs: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Quiet allowed once either side has sent its FIN; 0 or absent: the idle timeout alone. */
+  halfCloseTimeoutMs?: number;
   /** Monotonic milliseconds. */
   now(): number;
   /** Called once the connection is over, with everything the log line says. */
@@ -219,6 +221,7 @@ export async function handleConnection(
   socket.removeListener('close', onEarlyError);
   const piped = splice(socket, upstream.socket, {
     idleTimeoutMs: deps.idleTimeoutMs,
+    halfCloseTimeoutMs: deps.halfCloseTimeoutMs ?? 0,
     ...(head !== undefined ? { head } : {}),
   });
   const untrack = deps.track(piped.abort);

@@ -16,6 +16,8 @@ export interface ProxyOptions {
   maxConnections: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Quiet allowed once either side has sent its FIN; 0 or absent: the idle timeout alone. */
+  halfCloseTimeoutMs?: number;
   proxyHeaderTimeoutMs: number;
   /**
    * `raw` (the default): connections from peers that are not trusted proxies run on libuv TCP
@@ -58,12 +60,14 @@ export async function startProxy(
   const open = new Set<{ destroy(): void } | RawTcp>();
   const aborts = new Set<() => void>();
   let idle: (() => void) | undefined;
+  const halfCloseMs = options.halfCloseTimeoutMs ?? 0;
   const connectionDeps = {
     lookup: deps.lookup,
     trusted: options.trusted,
     proxyHeaderTimeoutMs: options.proxyHeaderTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
+    halfCloseTimeoutMs: halfCloseMs,
     now: deps.now,
     onEnd: deps.onConnection,
     track(abort: () => void) {
@@ -72,11 +76,14 @@ export async function startProxy(
     },
   };
   const raw = (options.socketLayer ?? 'raw') === 'raw' && rawTcpAvailable();
-  const wheel = createTimerWheel(tickFor(options.connectTimeoutMs, options.idleTimeoutMs));
+  const wheel = createTimerWheel(
+    tickFor(options.connectTimeoutMs, options.idleTimeoutMs, ...(halfCloseMs > 0 ? [halfCloseMs] : [])),
+  );
   const rawDeps = {
     lookup: deps.lookup,
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
+    halfCloseTimeoutMs: halfCloseMs,
     now: deps.now,
     onEnd: (record: ConnectionRecord) => {
       deps.onConnection(record);

@@ -157,6 +157,7 @@ export async function handleRawConnection(
   const splice = rawSplice(client, upstream, {
     wheel: deps.wheel,
     idleTimeoutMs: deps.idleTimeoutMs,
+    halfCloseTimeoutMs: deps.halfCloseTimeoutMs ?? 0,
     head,
     clientEnded,
     done: (result) => {

@@ -1,7 +1,8 @@
 // splice.ts for raw TCP handles (raw-tcp.ts): the same promises, without streams. Bytes each way
 // with backpressure (a write queue past WRITE_HIGH_WATER stops reading the other side until it
 // drains), half-close (a FIN is passed on once what was queued before it is written), the idle
-// timeout on the shared timer wheel, and on an error the other side reset, both closed.
+// and half-close timeouts on the shared timer wheel, and on an error the other side reset, both
+// closed.
 import type { RawTcp } from './raw-tcp.js';
 import type { SpliceEnd, SpliceResult } from './splice.js';
 import type { TimerWheel, WheelEntry } from './timer-wheel.js';
@@ -24,6 +25,8 @@ export function rawSplice(
   options: {
     wheel: TimerWheel;
     idleTimeoutMs: number;
+    /** Quiet allowed once either side has sent its FIN; 0 or absent: the idle timeout alone. */
+    halfCloseTimeoutMs?: number;
     head: readonly Buffer[];
     clientEnded: boolean;
     done: (result: SpliceResult) => void;
@@ -37,7 +40,17 @@ export function rawSplice(
   let clientFinSent = false;
   let upstreamFinSent = false;
   let over = false;
-  const idle: WheelEntry = options.wheel.add(options.idleTimeoutMs, () => finish('idle_timeout'));
+  let halfClosed = false;
+  // One wheel entry for both deadlines: the first FIN shortens it (see halfClose below).
+  const idle: WheelEntry = options.wheel.add(options.idleTimeoutMs, () =>
+    finish(halfClosed ? 'half_close_timeout' : 'idle_timeout'),
+  );
+  const halfCloseMs = options.halfCloseTimeoutMs ?? 0;
+  const halfClose = () => {
+    if (halfClosed || halfCloseMs <= 0 || halfCloseMs >= options.idleTimeoutMs) return;
+    halfClosed = true;
+    options.wheel.retime(idle, halfCloseMs);
+  };
 
   const finish = (end: SpliceEnd, error?: string) => {
     if (over) return;
@@ -106,6 +119,7 @@ export function rawSplice(
   const onClientEnd = () => {
     clientEof = true;
     idle.active = true;
+    halfClose();
     passFin(
       upstream,
       upstreamEof,
@@ -119,6 +133,7 @@ export function rawSplice(
   upstream.onEnd = () => {
     upstreamEof = true;
     idle.active = true;
+    halfClose();
     passFin(
       client,
       clientEof,

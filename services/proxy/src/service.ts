@@ -106,6 +106,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
       maxConnections: config.maxConnections,
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      halfCloseTimeoutMs: config.halfCloseTimeoutMs,
       proxyHeaderTimeoutMs: config.proxyHeaderTimeoutMs,
       socketLayer: config.socketLayer,
     },

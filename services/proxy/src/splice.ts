@@ -1,12 +1,14 @@
 // Both directions of a forwarded connection, once the decision is made: bytes each way with
 // backpressure (a slow reader pauses the other side instead of growing a buffer), half-close
-// honoured (a FIN from one side is passed on while the other keeps sending), an idle timeout,
-// and both sockets destroyed on any error. Resolves once both sockets are closed; never rejects.
+// honoured (a FIN from one side is passed on while the other keeps sending), an idle timeout
+// and a shorter one once either side has sent its FIN, and both sockets destroyed on any error.
+// Resolves once both sockets are closed; never rejects.
 import type { Socket } from 'node:net';
 
 export type SpliceEnd =
   | 'closed' // both sides finished (FIN both ways)
   | 'idle_timeout' // no byte either way for the idle timeout
+  | 'half_close_timeout' // a FIN from one side, then no byte either way for the half-close timeout
   | 'client_error' // the client's socket failed (e.g. reset)
   | 'upstream_error' // the upstream's socket failed
   | 'aborted'; // abort() (drain deadline passed, shutdown)
@@ -28,6 +30,8 @@ export interface Splice {
 
 export interface SpliceOptions {
   idleTimeoutMs: number;
+  /** Quiet allowed once either side has sent its FIN; 0 or absent: the idle timeout alone. */
+  halfCloseTimeoutMs?: number;
   /** Bytes the client sent before the splice (read with a PROXY header): written first. */
   head?: Buffer;
 }
@@ -85,22 +89,41 @@ export function splice(client: Socket, upstream: Socket, options: SpliceOptions)
   // Half-close: pass the FIN on, keep the other direction open. A socket closes by itself
   // once it has both read and written its FIN (and flushed what it was still writing), so a
   // clean end destroys nothing: destroying would drop bytes still queued for a slow reader.
-  client.on('end', () => upstream.end());
-  upstream.on('end', () => client.end());
+  client.on('end', () => {
+    halfClose();
+    upstream.end();
+  });
+  upstream.on('end', () => {
+    halfClose();
+    client.end();
+  });
   client.on('error', (err) => finish('client_error', err));
   upstream.on('error', (err) => finish('upstream_error', err));
   client.on('close', onClose);
   upstream.on('close', onClose);
-  const onIdle = () => finish('idle_timeout');
+  let halfClosed = false;
+  const halfCloseMs = options.halfCloseTimeoutMs ?? 0;
+  const onIdle = () => finish(halfClosed ? 'half_close_timeout' : 'idle_timeout');
   client.setTimeout(options.idleTimeoutMs, onIdle);
   upstream.setTimeout(options.idleTimeoutMs, onIdle);
+  // Each socket's timer restarts on its own reads and writes, so in the half-closed state too
+  // the deadline counts quiet, not time since the FIN (HAProxy's client-fin/server-fin).
+  const halfClose = () => {
+    if (halfClosed || halfCloseMs <= 0 || halfCloseMs >= options.idleTimeoutMs) return;
+    halfClosed = true;
+    if (!client.destroyed) client.setTimeout(halfCloseMs);
+    if (!upstream.destroyed) upstream.setTimeout(halfCloseMs);
+  };
 
   if (options.head !== undefined && options.head.length > 0) {
     if (!upstream.write(options.head)) client.pause();
   }
   // A FIN that came while someone else was reading (the PROXY header reader) was emitted
   // before these listeners: pass it on now.
-  if (client.readableEnded) upstream.end();
+  if (client.readableEnded) {
+    halfClose();
+    upstream.end();
+  }
   client.resume();
   upstream.resume();
   return { done, abort: () => finish('aborted') };

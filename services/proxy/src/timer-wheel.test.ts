@@ -34,6 +34,21 @@ describe('timer wheel', () => {
     wheel.stop();
   });
 
+  it('retime: an entry expires after the new time of quiet, counted from the retime', async () => {
+    const wheel = createTimerWheel(10);
+    let expiredAt = 0;
+    const entry = wheel.add(10_000, () => {
+      expiredAt = performance.now();
+    });
+    await sleep(50);
+    const retimed = performance.now();
+    wheel.retime(entry, 60);
+    await sleep(400);
+    expect(expiredAt).toBeGreaterThanOrEqual(retimed + 60);
+    expect(wheel.size()).toBe(0);
+    wheel.stop();
+  });
+
   it('a removed entry never fires, and an empty wheel holds no timer', async () => {
     const wheel = createTimerWheel(10);
     let fired = false;

@@ -17,6 +17,8 @@ export interface TimerWheel {
   readonly tickMs: number;
   /** An entry that expires after `ms` with no activity (at least one full tick). */
   add(ms: number, onExpire: () => void): WheelEntry;
+  /** Makes `entry` expire after `ms` with no activity from now on, the same rounding as `add`. */
+  retime(entry: WheelEntry, ms: number): void;
   remove(entry: WheelEntry): void;
   size(): number;
   stop(): void;
@@ -25,6 +27,8 @@ export interface TimerWheel {
 export function createTimerWheel(tickMs: number): TimerWheel {
   const entries = new Set<WheelEntry>();
   let timer: NodeJS.Timeout | undefined;
+  // The first tick may come at once: one more tick so that quiet is never shorter than `ms`.
+  const ticksFor = (ms: number) => Math.ceil(ms / tickMs) + 1;
   const tick = () => {
     for (const e of entries) {
       if (e.active) {
@@ -43,11 +47,10 @@ export function createTimerWheel(tickMs: number): TimerWheel {
   return {
     tickMs,
     add(ms, onExpire) {
-      // The first tick may come at once: one more tick so that quiet is never shorter than `ms`.
       const entry: WheelEntry = {
         active: false,
         quietTicks: 0,
-        limitTicks: Math.ceil(ms / tickMs) + 1,
+        limitTicks: ticksFor(ms),
         onExpire,
       };
       entries.add(entry);
@@ -56,6 +59,11 @@ export function createTimerWheel(tickMs: number): TimerWheel {
         timer.unref();
       }
       return entry;
+    },
+    retime(entry, ms) {
+      entry.limitTicks = ticksFor(ms);
+      entry.quietTicks = 0;
+      entry.active = true;
     },
     remove(entry) {
       entries.delete(entry);

@@ -22,6 +22,7 @@ export const PROXY_FLAGS = {
   'max-connections': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'idle-timeout': { type: 'string' },
+  'half-close-timeout': { type: 'string' },
   'proxy-header-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
   'lookup-timeout': { type: 'string' },
@@ -63,6 +64,9 @@ Clients:
   --connect-timeout DUR       upstream connect deadline (default 5s)
   --idle-timeout DUR          close a connection with no byte either way for this long
                               (default 15m)
+  --half-close-timeout DUR    once either side has sent its FIN, close the connection after
+                              this long with no byte either way (default 30s; 0: only
+                              --idle-timeout applies)
   --socket-layer raw|net      raw (default): connections run on libuv TCP handles, below
                               net.Socket streams (Node's internal bindings; streams where this
                               Node lacks them); net: always net.Socket streams
@@ -94,6 +98,7 @@ export function proxyFlagsInput(values: FlagValues, env: Readonly<Record<string,
     maxConnections: str('max-connections'),
     connectTimeoutMs: str('connect-timeout'),
     idleTimeoutMs: str('idle-timeout'),
+    halfCloseTimeoutMs: str('half-close-timeout'),
     proxyHeaderTimeoutMs: str('proxy-header-timeout'),
     drainTimeoutMs: str('drain-timeout'),
     lookupTimeoutMs: str('lookup-timeout'),
