@@ -17,5 +17,8 @@ describeStoreContract('memory', () => {
     elapse: async (ms) => {
       now += ms;
     },
+    loseData: async (prefix) => {
+      stores.get(prefix)?.loseData();
+    },
   };
 });
