@@ -16,12 +16,7 @@ import { canonicalIps } from './ip.js';
 import type { PodRecord } from './model.js';
 import type { Client } from './redis-connect.js';
 import type { RedisKeys } from './redis-keys.js';
-import {
-  RESERVED_FIELDS,
-  type ReconcileOptions,
-  type ReconcileStats,
-  reconcileBound,
-} from './store.js';
+import { RESERVED_FIELDS, type ReconcileOptions, type ReconcileStats, reconcileBound } from './store.js';
 
 export type ScriptFn = (...args: string[]) => Promise<unknown>;
 

@@ -1,7 +1,8 @@
 // Lookups through the dedicated lookup connection of the single-server Redis store:
 // deadlines, no reply mix-up after a timeout, credentials and database from the URL.
-import { Redis } from 'ioredis';
+
 import { type RedisServer, startRedis } from '@podgate/test-support';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKeys } from './redis-keys.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';

@@ -23,8 +23,8 @@ import {
 import type { ReadConnection } from './redis-read/connection.js';
 import { claimArgs, type ReconcileTarget, reconcileOnRedis, type WriteScripts } from './redis-reconcile.js';
 import {
-  DROP_PODS,
   DATA_LOST_REPLY,
+  DROP_PODS,
   FENCED_REPLY,
   HEARTBEAT,
   RAISE_EPOCH,
