@@ -166,25 +166,22 @@ describe('faults under load', () => {
     });
   });
 
-  // DEFECT (the store loses every claim until the periodic resync, 10 minutes by default; a
-  // fail-open endpoint lets every pod in meanwhile, refused namespaces included). Redis killed
-  // right after a heartbeat and back within the heartbeat interval (a crashed Redis restarted
-  // by its supervisor, empty, in well under the default 5 s): the watcher's client reconnects
-  // before its next write, so no write fails, so it never reconciles; its next heartbeat
-  // succeeds on the empty server and marks the cluster fresh. Readers then trust a cluster with
-  // no claims: every pod is not_found (ERR_NGROK_28001), so fail-closed endpoints refuse
-  // everyone and fail-open ones allow everyone, until the periodic resync (--resync-interval,
-  // default 10m) rewrites the claims. A Redis down longer than one heartbeat interval is
-  // repaired at once (the first test above): a heartbeat fails, and the next successful step is
-  // a full reconcile. Fix (identity + watcher): the heartbeat must notice that the cluster's
-  // data is gone (say, a marker written by every reconcile, checked by the heartbeat script,
-  // which then answers "reconcile first"), or the writer must reconcile after every reconnect.
-  // This test states the right behaviour and fails until then (it.fails): when it starts to
-  // "fail", the defect is fixed; make it an ordinary it().
-  it.fails('Redis killed right after a heartbeat and restarted at once: the store converges', async () => {
+  // Fixed defect (the store lost every claim until the periodic resync, 10 minutes by
+  // default, and a fail-open endpoint let every pod in meanwhile). Redis killed right after a
+  // heartbeat and back within the heartbeat interval (a crashed Redis restarted by its
+  // supervisor, empty): the watcher's client reconnects before its next write, so no write
+  // fails. Its next heartbeat used to succeed on the empty server and mark the cluster fresh:
+  // every pod not_found. Now every complete reconcile leaves a sync marker with the cluster's
+  // data, and the store refuses the heartbeat of a writer that reconciled when the marker is
+  // gone; the watcher rewrites its claims from its view, then heartbeats. In between the
+  // cluster is stale_cluster (a fail-open endpoint lets unknown clients in, as during any
+  // outage), never fresh and empty, and the store converges within the fault's bound.
+  it('Redis killed right after a heartbeat and restarted at once: the store converges', async () => {
     // Whether the restart fits between two heartbeats depends on how fast the machine is, so
-    // it is tried up to three times: the right behaviour is that every attempt converges.
-    const letThrough: boolean[] = [];
+    // it is tried three times: the right behaviour is that every attempt converges.
+    const seenAfterRestart: string[] = [];
+    const letThroughAfter: boolean[] = [];
+    const refused = world.ips.find((ip) => world.ownerOf(ip)?.namespace === REFUSED_NAMESPACE)!;
     for (let attempt = 1; attempt <= 3; attempt++) {
       await fault(
         `redis SIGKILL right after a heartbeat, restarted at once (attempt ${attempt})`,
@@ -198,15 +195,14 @@ describe('faults under load', () => {
           const started = performance.now();
           await stack.restartRedis(0);
           const restartMs = Math.round(performance.now() - started);
-          // Reconnected, and a heartbeat written since: the cluster is fresh again.
+          // The next heartbeat has come (and been refused) and readers have re-read it since.
           await sleep(HEARTBEAT_INTERVAL_MS + 1_000);
-          const refused = world.ips.find((ip) => world.ownerOf(ip)?.namespace === REFUSED_NAMESPACE)!;
           const atStatus = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
           checker.proxyExchange('status', atStatus);
           const seen = JSON.parse((await identityOf(stack.decisionPort, refused, 2_000)).body) as {
-            lookup: { reason?: string };
+            lookup: { found?: boolean; reason?: string };
           };
-          letThrough.push(atStatus.echoed);
+          seenAfterRestart.push(seen.lookup.found === true ? 'found' : String(seen.lookup.reason));
           return {
             restartMs,
             refusedPodAtFailOpen: atStatus.echoed ? 'let through' : 'refused',
@@ -215,8 +211,14 @@ describe('faults under load', () => {
         },
         { convergeMs: 8_000 },
       );
+      // Converged: the refused pod is known again, and refused.
+      const after = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
+      checker.proxyExchange('status', after);
+      letThroughAfter.push(after.echoed);
     }
-    expect(letThrough, `a pod of ${REFUSED_NAMESPACE} let through the fail-open endpoint`).not.toContain(
+    // Never fresh and empty (not_found) once readers have re-read the heartbeat.
+    expect(seenAfterRestart, 'the lookup 2 s after each restart').not.toContain('not_found');
+    expect(letThroughAfter, `a pod of ${REFUSED_NAMESPACE} let through the fail-open endpoint`).not.toContain(
       true,
     );
   });

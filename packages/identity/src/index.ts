@@ -26,3 +26,4 @@ export type {
   ReconcileOptions,
   ReconcileStats,
 } from './store.js';
+export { DataLostError, isDataLost } from './store.js';

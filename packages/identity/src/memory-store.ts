@@ -11,6 +11,7 @@ import { compareResourceVersions } from './resource-version.js';
 import {
   assertHeartbeatTtl,
   assertPodUid,
+  DataLostError,
   EpochStore,
   fencedError,
   type IdentityStore,
@@ -46,6 +47,10 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
   private readonly heartbeats = new Map<string, number>();
   /** cluster -> writer epoch (ADR 0003); writes carrying a lower one are refused. */
   private readonly epochs = new Map<string, number>();
+  /** Clusters whose sync marker is set (the Redis store's SYNC_FIELD): lost with the data. */
+  private readonly synced = new Set<string>();
+  /** Clusters this store has completed a reconcile of: its heartbeats vouch for their data. */
+  private readonly vouched = new Set<string>();
 
   constructor(options: MemoryIdentityStoreOptions = {}) {
     super();
@@ -77,6 +82,9 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     epoch = 0,
   ): Promise<ReconcileStats> {
     assertClusterName(cluster);
+    for (const record of records) assertPodUid(record.uid);
+    this.checkEpoch(cluster, epoch);
+    this.synced.add(cluster);
     for (const record of records) await this.claimAt(cluster, record, epoch);
     this.checkEpoch(cluster, epoch);
     const listed = new Set(records.map((r) => r.uid));
@@ -96,6 +104,9 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
         if (this.backs(cluster, uid, ip) === undefined) removed += this.unindex(cluster, ip, uid);
       }
     }
+    // As the Redis store's last step: the marker must have survived the reconcile.
+    if (!this.synced.has(cluster)) throw new DataLostError(cluster);
+    this.vouched.add(cluster);
     return { claimed: records.length, removed };
   }
 
@@ -104,7 +115,21 @@ export class MemoryIdentityStore extends EpochStore implements IdentityStore {
     assertClusterName(cluster);
     assertHeartbeatTtl(ttlMs);
     this.checkEpoch(cluster, epoch);
+    if (this.vouched.has(cluster) && !this.synced.has(cluster)) throw new DataLostError(cluster);
     this.heartbeats.set(cluster, this.now() + ttlMs);
+  }
+
+  /**
+   * Loses every cluster's data, as a Redis restarted without persistence does: entries, IP
+   * index, heartbeats, writer epochs and sync markers. What this store remembers of its own
+   * (the clusters it reconciled) stays, as a writer's memory survives a Redis restart.
+   */
+  loseData(): void {
+    this.pods.clear();
+    this.index.clear();
+    this.heartbeats.clear();
+    this.epochs.clear();
+    this.synced.clear();
   }
 
   /** @internal */

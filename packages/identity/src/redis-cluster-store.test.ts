@@ -1,5 +1,7 @@
 import { type RedisCluster, startRedisCluster } from '@podgate/test-support';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
+import { RedisKeys } from './redis-keys.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
 import { describeRedisStrays } from './redis-store.strays.js';
@@ -27,6 +29,16 @@ describeStoreContract('redis cluster (3 masters)', () => ({
     }),
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
+  loseData: async (keyPrefix, clusters) => {
+    const client = new Cluster(cluster.nodes);
+    try {
+      const keys = new RedisKeys(keyPrefix);
+      // One slot per cluster (its hash tag): one DEL each, on Redis Cluster too.
+      for (const c of clusters) await client.del(keys.pods(c), keys.claims(c), keys.heartbeat(c));
+    } finally {
+      client.disconnect();
+    }
+  },
 }));
 
 describeRedisStrays('redis cluster (3 masters)', (keyPrefix) =>

@@ -2,23 +2,21 @@
 // to it. Three phases, each a series of one-slot scripts that check the writer epoch
 // (redis-scripts.ts), so a deposed writer's reconcile is refused at its next script, whatever
 // phase it stalled in (ADR 0003):
+// 0. set the cluster's sync marker (SYNC_FIELD, fenced like every write), and fail at once
+//    when fenced;
 // 1. claim every listed pod, a batch of pods per script;
 // 2. drop the entries the listing does not contain (unless newer than the listing's bound),
 //    each with its IP index memberships, in the same script;
 // 3. sweep the IP index: remove memberships whose entry is gone or does not list the IP.
 //    The writes never leave one; this is what finds data written by anything else.
+// 4. require the sync marker: gone means the store lost its data during the reconcile (so the
+//    writes before the loss are gone too); the reconcile fails, and is run again.
 import { encodeEntry } from './claim.js';
 import { canonicalIps } from './ip.js';
 import type { PodRecord } from './model.js';
 import type { Client } from './redis-connect.js';
 import type { RedisKeys } from './redis-keys.js';
-import {
-  EPOCH_FIELD,
-  fencedError,
-  type ReconcileOptions,
-  type ReconcileStats,
-  reconcileBound,
-} from './store.js';
+import { RESERVED_FIELDS, type ReconcileOptions, type ReconcileStats, reconcileBound } from './store.js';
 
 export type ScriptFn = (...args: string[]) => Promise<unknown>;
 
@@ -28,6 +26,7 @@ export interface WriteScripts {
   podgateWritePods: ScriptFn;
   podgateDropPods: ScriptFn;
   podgateSweepIndex: ScriptFn;
+  podgateSyncMark: ScriptFn;
 }
 
 export interface ReconcileTarget {
@@ -80,11 +79,12 @@ export async function reconcileOnRedis(
   const { client, scripts, keys } = target;
   const podsKey = keys.pods(cluster);
   const claimsKey = keys.claims(cluster);
-  // Every script below checks the epoch; this early read only makes a deposed writer's
-  // reconcile fail even when it would write nothing.
-  const stored = Number((await client.hget(podsKey, EPOCH_FIELD)) ?? '0');
-  if (epoch < stored) throw fencedError(cluster, epoch, stored);
   const at = String(epoch);
+  // Entries newer than the listing were written by events after it: keep them.
+  const bound = reconcileBound(records, options.listingVersion);
+  // Every script below checks the epoch; this first one also makes a deposed writer's
+  // reconcile fail even when it would write nothing.
+  await scripts.podgateSyncMark(podsKey, at, 'begin', bound);
 
   if (target.batchSize > 0) {
     await forEachBatch(records.length, target.batchSize, BATCHES_IN_FLIGHT, async (start, end) => {
@@ -106,8 +106,6 @@ export async function reconcileOnRedis(
 
   const listed = new Set<string>();
   for (const r of records) listed.add(r.uid);
-  // Entries newer than the listing were written by events after it: keep them.
-  const bound = reconcileBound(records, options.listingVersion);
   let removed = 0;
   const dropSize = Math.max(1, target.batchSize);
   let cursor = '0';
@@ -117,7 +115,7 @@ export async function reconcileOnRedis(
     const unlisted: string[] = [];
     for (let i = 0; i < items.length; i += 2) {
       const uid = items[i]!;
-      if (uid !== EPOCH_FIELD && !listed.has(uid)) unlisted.push(uid);
+      if (!RESERVED_FIELDS.has(uid) && !listed.has(uid)) unlisted.push(uid);
     }
     const chunks = Math.ceil(unlisted.length / dropSize);
     await forEachBatch(chunks, 1, target.batchSize > 0 ? BATCHES_IN_FLIGHT : WRITE_CONCURRENCY, async (c) => {
@@ -137,6 +135,7 @@ export async function reconcileOnRedis(
     cursor = String(next);
     removed += Number(swept);
   } while (cursor !== '0');
+  await scripts.podgateSyncMark(podsKey, at, 'end', bound);
   return { claimed: records.length, removed };
 }
 

@@ -6,10 +6,13 @@
 // leader's write in flight across a handover, ADR 0003) can leave an IP naming a pod that the
 // pod entry no longer lists. Lookups verify it anyway (LOOKUP), so a claim without its entry
 // is never an identity. `cmp` mirrors compareResourceVersions in resource-version.ts.
-import { EPOCH_FIELD } from './store.js';
+import { EPOCH_FIELD, SYNC_FIELD } from './store.js';
 
 /** The error a script replies with when the writer's epoch is below the cluster's. */
 export const FENCED_REPLY = 'PODGATE_FENCED';
+
+/** The error a script replies with when the cluster's sync marker (SYNC_FIELD) is gone. */
+export const DATA_LOST_REPLY = 'PODGATE_DATA_LOST';
 
 /** Shared rules: KEYS are always pods:{c} (the entries) and claims:{c} (IP -> uids). */
 export const RULES = `
@@ -233,13 +236,36 @@ return out
 `;
 
 /**
- * KEYS: hb:{cluster}, pods:{cluster} (one hash tag). ARGV: value, TTL ms, writer epoch.
- * The heartbeat, refused (FENCED_REPLY) like any write when the epoch is below the cluster's.
+ * KEYS: hb:{cluster}, pods:{cluster} (one hash tag). ARGV: value, TTL ms, writer epoch,
+ * '1' when the writer has completed a reconcile of the cluster (then it vouches for data
+ * that must still be there). The heartbeat, refused (FENCED_REPLY) like any write when the
+ * epoch is below the cluster's, and refused (DATA_LOST_REPLY, hb:{c} left alone) when it
+ * vouches for data whose sync marker is gone: a Redis that restarted empty between two
+ * heartbeats must not be marked fresh before the watcher has rewritten its claims.
  */
 export const HEARTBEAT = `${RULES}
 local fenced = check_epoch(KEYS[2], ARGV[3])
 if fenced then return fenced end
+if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[2], '${SYNC_FIELD}') == 0 then
+  return redis.error_reply('${DATA_LOST_REPLY} sync marker missing')
+end
 return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+`;
+
+/**
+ * A reconcile's first and last step. KEYS: pods:{cluster}. ARGV: writer epoch, 'begin' or
+ * 'end', the reconcile's bound. Fenced like any write. 'begin' sets the sync marker; 'end'
+ * requires it (DATA_LOST_REPLY when the data was lost meanwhile: the writes before the loss
+ * are gone, so the reconcile must run again) and sets it again. Returns 1.
+ */
+export const SYNC_MARK = `${RULES}
+local fenced = check_epoch(KEYS[1], ARGV[1])
+if fenced then return fenced end
+if ARGV[2] == 'end' and redis.call('HEXISTS', KEYS[1], '${SYNC_FIELD}') == 0 then
+  return redis.error_reply('${DATA_LOST_REPLY} sync marker missing')
+end
+redis.call('HSET', KEYS[1], '${SYNC_FIELD}', ARGV[3])
+return 1
 `;
 
 /**

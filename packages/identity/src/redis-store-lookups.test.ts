@@ -1,7 +1,10 @@
 // Lookups through the dedicated lookup connection of the single-server Redis store:
 // deadlines, no reply mix-up after a timeout, credentials and database from the URL.
+
 import { type RedisServer, startRedis } from '@podgate/test-support';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisKeys } from './redis-keys.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeStoreContract, eventually, record } from './store.contract.js';
 import type { IdentityStore } from './store.js';
@@ -25,6 +28,15 @@ describeStoreContract('redis (single server, lookups on the shared client)', () 
     }),
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
+  loseData: async (keyPrefix, clusters) => {
+    const client = new Redis(redis.url);
+    try {
+      const keys = new RedisKeys(keyPrefix);
+      for (const c of clusters) await client.del(keys.pods(c), keys.claims(c), keys.heartbeat(c));
+    } finally {
+      client.disconnect();
+    }
+  },
 }));
 
 const ip = (i: number) => `10.9.0.${i}`;

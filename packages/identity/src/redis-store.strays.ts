@@ -45,7 +45,8 @@ export function describeRedisStrays(name: string, open: (keyPrefix: string) => P
       const stats = await store.reconcile('c', [record('live', ['10.0.0.1'], '5')], { listingVersion: '10' });
       expect(stats).toEqual({ claimed: 1, removed: 5 });
       expect(await client.hgetall(claims)).toEqual({ '10.0.0.1': '["live"]' });
-      expect(Object.keys(await client.hgetall(pods)).sort()).toEqual(['live']);
+      // The pod, and the sync marker of the complete reconcile (SYNC_FIELD).
+      expect(Object.keys(await client.hgetall(pods)).sort()).toEqual(['live', '~synced']);
     });
 
     it('survives SCRIPT FLUSH: lookups fall back to EVAL and writes reload their scripts', async () => {

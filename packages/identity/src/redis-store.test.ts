@@ -1,5 +1,7 @@
 import { type RedisServer, startRedis } from '@podgate/test-support';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisKeys } from './redis-keys.js';
 import { createRedisIdentityStore, type RedisIdentityStore } from './redis-store.js';
 import { describeRedisRaces } from './redis-store.races.js';
 import { describeRedisStrays } from './redis-store.strays.js';
@@ -22,6 +24,16 @@ describeStoreContract('redis (single server)', () => ({
     createRedisIdentityStore({ url: redis.url, keyPrefix, freshnessRefreshMs: 100, ...UNHURRIED }),
   sync: (store: IdentityStore) => (store as RedisIdentityStore).refreshFreshness(),
   elapse: async () => {},
+  loseData: async (keyPrefix, clusters) => {
+    const client = new Redis(redis.url);
+    try {
+      const keys = new RedisKeys(keyPrefix);
+      // One slot per cluster (its hash tag): one DEL each, on Redis Cluster too.
+      for (const c of clusters) await client.del(keys.pods(c), keys.claims(c), keys.heartbeat(c));
+    } finally {
+      client.disconnect();
+    }
+  },
 }));
 
 describeRedisStrays('single server', (keyPrefix) =>

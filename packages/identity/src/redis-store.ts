@@ -23,17 +23,20 @@ import {
 import type { ReadConnection } from './redis-read/connection.js';
 import { claimArgs, type ReconcileTarget, reconcileOnRedis, type WriteScripts } from './redis-reconcile.js';
 import {
+  DATA_LOST_REPLY,
   DROP_PODS,
   FENCED_REPLY,
   HEARTBEAT,
   RAISE_EPOCH,
   SWEEP_INDEX,
+  SYNC_MARK,
   WRITE_POD,
   WRITE_PODS,
 } from './redis-scripts.js';
 import {
   assertHeartbeatTtl,
   assertPodUid,
+  DataLostError,
   EpochStore,
   fencedError,
   type IdentityStore,
@@ -89,6 +92,8 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
   private readonly freshness: FreshnessTracker;
   private readonly readerPart: RedisReader;
   private readonly reconcileTarget: ReconcileTarget;
+  /** Clusters this store has completed a reconcile of: its heartbeats vouch for their data. */
+  private readonly vouched = new Set<string>();
 
   constructor(
     private readonly client: Client,
@@ -111,6 +116,7 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
     client.defineCommand('podgateSweepIndex', { numberOfKeys: 2, lua: SWEEP_INDEX });
     client.defineCommand('podgateHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
     client.defineCommand('podgateRaiseEpoch', { numberOfKeys: 1, lua: RAISE_EPOCH });
+    client.defineCommand('podgateSyncMark', { numberOfKeys: 1, lua: SYNC_MARK });
     this.scripts = client as unknown as Scripts;
     this.reconcileTarget = { client, scripts: this.scripts, keys: this.keys, batchSize };
     this.freshness = new FreshnessTracker({
@@ -174,7 +180,13 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
   ): Promise<ReconcileStats> {
     assertClusterName(cluster);
     for (const r of records) assertPodUid(r.uid);
-    return fencing(cluster, epoch, reconcileOnRedis(this.reconcileTarget, cluster, records, options, epoch));
+    const stats = await fencing(
+      cluster,
+      epoch,
+      reconcileOnRedis(this.reconcileTarget, cluster, records, options, epoch),
+    );
+    this.vouched.add(cluster);
+    return stats;
   }
 
   /** @internal */
@@ -190,6 +202,7 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
         String(Date.now()),
         String(ttlMs),
         String(epoch),
+        this.vouched.has(cluster) ? '1' : '0',
       ),
     );
   }
@@ -245,6 +258,7 @@ async function fencing<T>(cluster: string, epoch: number, write: Promise<T>): Pr
     return await write;
   } catch (err) {
     const text = errorText(err);
+    if (text.startsWith(DATA_LOST_REPLY)) throw new DataLostError(cluster);
     if (!text.startsWith(FENCED_REPLY)) throw err;
     const stored = Number(text.slice(FENCED_REPLY.length + 1));
     throw fencedError(cluster, epoch, Number.isSafeInteger(stored) ? stored : undefined);

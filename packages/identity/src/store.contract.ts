@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { derivePodRecord } from './derive.js';
 import { ERR_NOT_FOUND, ERR_TOO_LARGE, type LookupResult, type PodRecord } from './model.js';
-import type { IdentityStore, IdentityWriter } from './store.js';
+import { type IdentityStore, type IdentityWriter, isDataLost } from './store.js';
 
 export interface StoreBackend {
   /** A store on `keyPrefix`; two stores opened on one prefix share their data. */
@@ -12,6 +12,11 @@ export interface StoreBackend {
   sync(store: IdentityStore): Promise<void>;
   /** Lets `ms` pass: the memory backend advances its clock, Redis backends let real time run. */
   elapse(ms: number): Promise<void>;
+  /**
+   * Loses everything stored for `clusters` on `keyPrefix` (entries, index, heartbeat, epoch,
+   * sync marker), as a Redis restarted without persistence does; the stores stay open.
+   */
+  loseData(keyPrefix: string, clusters: readonly string[]): Promise<void>;
 }
 
 const LONG_TTL = 60_000;
@@ -328,6 +333,56 @@ export function describeStoreContract(name: string, backend: () => StoreBackend)
       await store.heartbeat('a', LONG_TTL);
       await b.sync(store);
       expect(await who(store, '10.0.0.1')).toBe('u1');
+    });
+
+    // A Redis restarted empty between two heartbeats: the writer's client reconnects, so no
+    // write of its fails; its next heartbeat must not mark the empty cluster fresh.
+    it('refuses the heartbeat of a writer whose reconciled data the store lost, until it reconciles again', async () => {
+      const { store, prefix } = await fresh([]);
+      const p = record('p', ['10.0.0.1'], '5');
+      await store.reconcile('a', [p], { listingVersion: '10' });
+      await store.heartbeat('a', LONG_TTL);
+      await b.sync(store);
+      expect(await who(store, '10.0.0.1')).toBe('p');
+
+      await b.loseData(prefix, ['a']);
+      await expect(store.heartbeat('a', LONG_TTL)).rejects.toMatchObject({
+        name: 'IdentityError',
+        code: 'store_unavailable',
+        message: expect.stringMatching(/data is gone/),
+      });
+      await expect(store.heartbeat('a', LONG_TTL)).rejects.toSatisfy(isDataLost);
+      await b.sync(store);
+      // Stale (the policy's fail-closed/fail-open choice), never fresh-and-empty (not_found).
+      expect(await who(store, '10.0.0.1')).toBe('<stale_cluster>');
+
+      await store.reconcile('a', [p], { listingVersion: '10' });
+      await store.heartbeat('a', LONG_TTL);
+      await b.sync(store);
+      expect(await who(store, '10.0.0.1')).toBe('p');
+    });
+
+    it('a fenced writer loses its data the same way, and its next reconcile restores the fence', async () => {
+      const { store, prefix } = await fresh([]);
+      const w = await fenced(store, 'a', 3);
+      await w.reconcile('a', [record('p', ['10.0.0.1'], '5')]);
+      await w.heartbeat('a', LONG_TTL);
+      await b.loseData(prefix, ['a']);
+      await expect(w.heartbeat('a', LONG_TTL)).rejects.toSatisfy(isDataLost);
+      await w.reconcile('a', [record('p', ['10.0.0.1'], '5')]);
+      await w.heartbeat('a', LONG_TTL);
+      // The reconcile wrote the epoch back: an unfenced writer is refused again.
+      await expect(store.heartbeat('a', LONG_TTL)).rejects.toMatchObject(FENCED);
+    });
+
+    it('a writer that never reconciled a cluster vouches for nothing: its heartbeat is written', async () => {
+      const { store, prefix } = await fresh([]);
+      await store.claim('a', record('p', ['10.0.0.1'], '5'));
+      await store.heartbeat('a', LONG_TTL);
+      await b.loseData(prefix, ['a']);
+      await store.heartbeat('a', LONG_TTL);
+      await b.sync(store);
+      expect(await who(store, '10.0.0.1')).toBe('<not_found>');
     });
 
     it('says whether a cluster stopped heartbeating or was never written at all (a misspelt name)', async () => {

@@ -30,7 +30,15 @@ export interface IdentityWriter {
    * version (a Kubernetes list's `metadata.resourceVersion`) must pass it.
    */
   reconcile(cluster: string, records: PodRecord[], options?: ReconcileOptions): Promise<ReconcileStats>;
-  /** The cluster's watcher is alive and in sync; readers trust its claims for `ttlMs`. */
+  /**
+   * The cluster's watcher is alive and in sync; readers trust its claims for `ttlMs`.
+   * Once this store has completed a reconcile of `cluster`, a heartbeat also vouches that the
+   * reconciled data is still there: every complete reconcile leaves a marker (SYNC_FIELD)
+   * with the data, and when the marker is gone (Redis restarted empty, or failed over to a
+   * replica that never had it) the heartbeat is refused with IdentityError
+   * `store_unavailable` (a dataLostError) and not written: reconcile again, then heartbeat.
+   * A store that never reconciled the cluster heartbeats as before (it vouches for nothing).
+   */
   heartbeat(cluster: string, ttlMs: number): Promise<void>;
   /**
    * Makes this writer the cluster's writer of epoch `epoch` (a positive integer; the
@@ -53,8 +61,19 @@ export type FenceResult = { ok: true; writer: IdentityWriter } | { ok: false; ep
  */
 export const EPOCH_FIELD = '~epoch';
 
+/**
+ * The field of the pod index that marks the cluster's data as written by a complete
+ * reconcile (its value: the reconcile's bound). A reconcile sets it first and requires it
+ * last; a Redis that loses its data loses it with them, so a heartbeat that finds it missing
+ * knows the claims it would vouch for are gone. Reserved like EPOCH_FIELD.
+ */
+export const SYNC_FIELD = '~synced';
+
+/** Fields of the pod index that are not pods. */
+export const RESERVED_FIELDS: ReadonlySet<string> = new Set([EPOCH_FIELD, SYNC_FIELD]);
+
 export function assertPodUid(uid: string): void {
-  if (uid === EPOCH_FIELD) {
+  if (RESERVED_FIELDS.has(uid)) {
     throw new IdentityError('invalid_pod', `pod UID ${JSON.stringify(uid)} is reserved by the store`);
   }
 }
@@ -72,6 +91,24 @@ export function fencedError(cluster: string, epoch: number, stored?: number): Id
     `write to cluster ${cluster} at writer epoch ${epoch} refused: the cluster is fenced at ${which} (another writer took over)`,
   );
 }
+
+/**
+ * A heartbeat (or the end of a reconcile) found the cluster's data gone since this store's
+ * last complete reconcile: the store lost it (a Redis restarted without persistence). Code
+ * `store_unavailable`: the store cannot answer for the cluster until it is rewritten. The
+ * watcher treats it as any failed store write: a full reconcile from its view, then the
+ * heartbeat.
+ */
+export class DataLostError extends IdentityError {
+  constructor(readonly cluster: string) {
+    super(
+      'store_unavailable',
+      `cluster ${cluster}'s data is gone from the store (restarted empty?): heartbeat refused until a reconcile rewrites it`,
+    );
+  }
+}
+
+export const isDataLost = (error: unknown): error is DataLostError => error instanceof DataLostError;
 
 export interface ReconcileOptions {
   /** The resourceVersion the listing is complete up to (a Kubernetes list's own version). */

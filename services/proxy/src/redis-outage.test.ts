@@ -48,9 +48,11 @@ describe('proxy: the store goes away and comes back', () => {
       freshnessRefreshMs: 50,
       redisOptions: { retryStrategy: () => 50 },
     });
+    // As the watcher does: reconcile, then heartbeat (a store that reconciled refuses to
+    // heartbeat over data it lost, so the other order never refills a restarted Redis).
     const fill = async (s: RedisIdentityStore) => {
-      await s.heartbeat('test', 60_000);
       await s.reconcile('test', PODS);
+      await s.heartbeat('test', 60_000);
       await s.refreshFreshness();
     };
     await fill(store);

@@ -4,7 +4,7 @@
 // stale (fail closed) instead of serving claims it can no longer vouch for.
 
 import { errorMessage } from '@podgate/errors';
-import type { IdentityWriter } from '@podgate/identity';
+import { type IdentityWriter, isDataLost } from '@podgate/identity';
 import type { Clock, Logger } from '@podgate/runtime';
 import { isFenced } from '../errors.js';
 import type { WatcherMetrics } from '../metrics.js';
@@ -97,7 +97,15 @@ export class Heartbeat {
     } catch (error) {
       metrics.storeErrors.inc({ op: 'heartbeat' });
       if (isFenced(error)) return this.deps.onFenced(error);
-      if (this.on) logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
+      // The store lost the data this heartbeat would vouch for (a Redis restarted empty since
+      // the last one, its client reconnected, so no write of ours failed): not refreshed, the
+      // cluster goes stale, and onStoreFailure's reconcile rewrites it before the next beat.
+      if (isDataLost(error)) {
+        logger.warn(
+          { cluster, err: errorMessage(error) },
+          'heartbeat refused: the store lost this cluster’s data; rewriting it from the view',
+        );
+      } else if (this.on) logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
       this.on = false;
       this.deps.onStoreFailure();
     }
