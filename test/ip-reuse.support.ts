@@ -182,11 +182,14 @@ export const derive = (pod: FakePod): PodRecord => derivePodRecord(pod as unknow
  */
 export class Knowledge {
   private readonly byUid = new Map<string, { rv: number; gone: boolean; record: PodRecord | null }>();
+  /** The newest complete listing: a pod it lacked was gone by then, even one never told of before. */
+  private listedAt = 0;
 
   event(event: WatchEventRecord): void {
     const uid = event.pod.metadata.uid!;
     const held = this.byUid.get(uid);
     if (held && held.rv >= event.rv) return;
+    if (!held && event.rv <= this.listedAt) return;
     const gone = event.type === 'DELETED';
     this.byUid.set(uid, { rv: event.rv, gone, record: gone ? null : derive(event.pod) });
   }
@@ -200,6 +203,7 @@ export class Knowledge {
     for (const [uid, held] of this.byUid) {
       if (!listed.has(uid) && held.rv <= rv) this.byUid.set(uid, { rv, gone: true, record: null });
     }
+    this.listedAt = Math.max(this.listedAt, rv);
   }
 
   /** The live pods that, as far as the watcher knows, own `ip`. */
