@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { type LookupResult, podVarsFromLookup, tryNormalizeIp } from '@podgate/identity';
 import type { CompiledEndpoint, Decision, ForwardTarget } from '@podgate/policy';
 import { encodeProxyHeader, type ProxyHeader, readProxyHeader } from '@podgate/proxy-protocol';
+import { afterConnectFailure } from './after-connect-failure.js';
 import { type SpliceEnd, splice } from './splice.js';
 import { connectUpstream, type UpstreamFailure, type UpstreamResult } from './upstream.js';
 
@@ -199,18 +200,14 @@ export async function handleConnection(
       ...headerFor(target, record.client, serverIp, serverPort),
     });
     if (upstream.ok) break;
-    const resume = current.allowed ? current.resume : undefined;
-    if (resume === undefined) {
-      refuse(upstream.code, { code: upstream.code, message: upstream.message });
-      return;
-    }
-    current = resume({ code: upstream.code, message: upstream.message });
+    const after = afterConnectFailure(current, upstream);
+    current = after.decision;
     record.decision = current;
-    if (!current.allowed || current.target === undefined) {
-      refuse('denied', { code: upstream.code, message: upstream.message });
+    if (after.next === 'refuse') {
+      refuse(after.end, { code: upstream.code, message: upstream.message });
       return;
     }
-    target = current.target;
+    target = after.target;
   }
   if (clientGone || socket.destroyed) {
     upstream.socket.destroy();

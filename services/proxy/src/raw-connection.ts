@@ -7,6 +7,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import { podVarsFromLookup } from '@podgate/identity';
 import type { Decision, ForwardTarget } from '@podgate/policy';
+import { afterConnectFailure } from './after-connect-failure.js';
 import {
   type ConnectionContext,
   type ConnectionDeps,
@@ -131,18 +132,14 @@ export async function handleRawConnection(
       upstream = connected.conn;
       break;
     }
-    const resume = current.allowed ? current.resume : undefined;
-    if (resume === undefined) {
-      refuse(connected.code, { code: connected.code, message: connected.message });
-      return;
-    }
-    current = resume({ code: connected.code, message: connected.message });
+    const after = afterConnectFailure(current, connected);
+    current = after.decision;
     record.decision = current;
-    if (!current.allowed || current.target === undefined) {
-      refuse('denied', { code: connected.code, message: connected.message });
+    if (after.next === 'refuse') {
+      refuse(after.end, { code: connected.code, message: connected.message });
       return;
     }
-    target = current.target;
+    target = after.target;
   }
   if (clientGone || client.closed) {
     upstream.close();
