@@ -5,10 +5,11 @@
 // 4. close (nothing reaches the upstream, not one byte) or forward.
 // It never throws: every path ends in one ConnectionRecord for the log line and metrics.
 import type { Socket } from 'node:net';
-import { type LookupResult, podVarsFromLookup, tryNormalizeIp } from '@podgate/identity';
+import { type LookupResult, tryNormalizeIp } from '@podgate/identity';
 import type { CompiledEndpoint, Decision, ForwardTarget } from '@podgate/policy';
 import { encodeProxyHeader, type ProxyHeader, readProxyHeader } from '@podgate/proxy-protocol';
 import { afterConnectFailure } from './after-connect-failure.js';
+import { decideConnection } from './decide-connection.js';
 import { type SpliceEnd, splice } from './splice.js';
 import { connectUpstream, type UpstreamFailure, type UpstreamResult } from './upstream.js';
 
@@ -159,24 +160,14 @@ export async function handleConnection(
   record.lookup = lookup;
 
   // 3. The rules.
-  const decision = context.endpoint.evaluateTcpConnect({
-    conn: {
-      clientIp: record.client.ip,
-      clientPort: record.client.port,
-      serverIp,
-      serverPort,
-      startedAt,
-    },
-    pod: podVarsFromLookup(lookup),
-  });
-  record.decision = decision;
-  // A dry-run endpoint lets a refused connection through, to where the policy would send
-  // allowed ones; the record keeps the verdict it would have given.
-  let target = decision.allowed ? decision.target : undefined;
-  if (!decision.allowed && context.endpoint.dryRun) {
-    record.dryRun = true;
-    target = context.endpoint.dryRunTarget;
-  }
+  const decided = decideConnection(
+    context.endpoint,
+    { clientIp: record.client.ip, clientPort: record.client.port, serverIp, serverPort, startedAt },
+    lookup,
+    record,
+  );
+  const decision = decided.decision;
+  let target = decided.target;
   if (target === undefined) {
     refuse('denied');
     return;

@@ -5,7 +5,6 @@
 // dropped, never forwarded.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
-import { podVarsFromLookup } from '@podgate/identity';
 import type { Decision, ForwardTarget } from '@podgate/policy';
 import { afterConnectFailure } from './after-connect-failure.js';
 import {
@@ -16,6 +15,7 @@ import {
   headerFor,
   socketIp,
 } from './connection.js';
+import { decideConnection } from './decide-connection.js';
 import { rawSplice } from './raw-splice.js';
 import { type RawTcp, rawConnect } from './raw-tcp.js';
 import type { TimerWheel } from './timer-wheel.js';
@@ -104,16 +104,14 @@ export async function handleRawConnection(
   const lookup = await deps.lookup(peerIp);
   record.lookupMs = deps.now() - lookupStarted;
   record.lookup = lookup;
-  const decision = context.endpoint.evaluateTcpConnect({
-    conn: { clientIp: peerIp, clientPort: record.client.port, serverIp, serverPort, startedAt },
-    pod: podVarsFromLookup(lookup),
-  });
-  record.decision = decision;
-  let target = decision.allowed ? decision.target : undefined;
-  if (!decision.allowed && context.endpoint.dryRun) {
-    record.dryRun = true;
-    target = context.endpoint.dryRunTarget;
-  }
+  const decided = decideConnection(
+    context.endpoint,
+    { clientIp: peerIp, clientPort: record.client.port, serverIp, serverPort, startedAt },
+    lookup,
+    record,
+  );
+  const decision = decided.decision;
+  let target = decided.target;
   if (target === undefined) {
     refuse('denied');
     return;
