@@ -125,8 +125,13 @@ describe.each(['raw', 'net'] as const)('attack: the proxy process, every ending 
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'proxy.yaml'), NAMES.map((n) => endpoint(n, upstreams[n])).join(''));
     const binds: string[] = [];
+    const taken = new Set<number>(Object.values(upstreams));
     for (const n of NAMES) {
-      ports[n] = await freePort();
+      // A port freed by one probe can be handed out again by the next: never bind two alike.
+      let port = await freePort();
+      while (taken.has(port)) port = await freePort();
+      taken.add(port);
+      ports[n] = port;
       binds.push('--bind', `tcp://${n}.payments:7000=127.0.0.1:${ports[n]}`);
     }
     child = spawn(
