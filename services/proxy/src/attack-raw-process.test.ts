@@ -2,28 +2,19 @@
 // socket layer: its open descriptors are counted (/proc/PID/fd) before and after, so a handle
 // left open by any ending shows as a leak; then SIGTERM with connections still open (one of
 // them still connecting) must end the process promptly and cleanly.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const bin = join(root, 'node_modules/.bin/podgate');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PER_KIND = 120;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function serve(onSocket: (s: net.Socket) => void): Promise<{ port: number; server: net.Server }> {
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
