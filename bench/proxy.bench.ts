@@ -1,5 +1,6 @@
 // The TCP proxy beside its baselines, all in one run on this machine, each proxy process
-// pinned to core 0 (taskset), nginx (the upstream), wrk and the fixed-rate generator on core 1:
+// pinned to core 0 (taskset), nginx (the upstream), Redis, wrk and the fixed-rate generator
+// (its own process) on core 1:
 // - new connections per second (wrk, `Connection: close`, 50 connections): a direct connection
 //   to nginx, HAProxy in TCP mode with a source ACL, a bare Node.js `net` pipe, and
 //   `podgate proxy` (identity lookup on real Redis + the seed's fail-closed namespace policy,
@@ -11,11 +12,13 @@
 // - podgate's resident memory with 1,000 idle open connections.
 // Needs nginx, haproxy, wrk and taskset (`apt-get install nginx haproxy wrk util-linux`).
 // Run: npm run bench proxy [-- --seconds N --rounds N]
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createRedisIdentityStore } from '@podgate/identity';
-import { freePort, startRedis } from '@podgate/test-support';
+import { freePort, redisCli, startRedis } from '@podgate/test-support';
 import { cpuSplitMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
 import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
 
@@ -67,6 +70,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const peers: Peer[] = [];
 const redis = await startRedis();
 try {
+  // Redis answers the lookups: on the proxies' core it would take turns with the proxy measured
+  // (the bare pipe and HAProxy make none), so it runs on the load core, as in a deployment it
+  // runs apart from the proxy.
+  const redisPid = /process_id:(\d+)/.exec(await redisCli(redis.port, ['INFO', 'server']))?.[1];
+  if (redisPid === undefined) throw new Error('redis-server did not say its process id');
+  await promisify(execFile)('taskset', ['-p', '-c', String(LOAD_CORE), redisPid]);
   // wrk connects from 127.0.0.1: that is the pod the policy allows.
   const writer = await createRedisIdentityStore({ url: redis.url });
   await writer.heartbeat('bench', 3_600_000);
@@ -167,7 +176,7 @@ try {
 
   // Added connect latency at a fixed 1,000 new connections per second.
   const latency = async (port: number) => {
-    const { samples, failures } = await fixedRateLatencies(port, 1000, SECONDS);
+    const { samples, failures } = await fixedRateLatencies(LOAD_CORE, port, 1000, SECONDS);
     return { p50: percentile(samples, 50), p99: percentile(samples, 99), failures };
   };
   const direct = await latency(nginxPort!);
@@ -236,7 +245,7 @@ try {
   };
   const met = (ok: boolean) => (ok ? 'met' : 'missed');
   const lines = [
-    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk and the latency generator on core ${LOAD_CORE}; Redis unpinned. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s.`,
+    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, Redis, wrk and the latency generator on core ${LOAD_CORE}. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s.`,
     '',
     '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy | proxy CPU per connection | of which user |',
     '|---|---:|---:|---:|---:|---:|',

@@ -2,6 +2,8 @@
 // over one keep-alive connection), and a fixed-rate connection generator for added latency.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -39,55 +41,26 @@ export async function wrk(
   };
 }
 
-const REQUEST = 'GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n';
-
 /**
- * A new connection every `1000 / rate` ms for `seconds`: connect, one request, read to the
- * close. Returns each answered connection's time from connect() to the last byte, in ms, and
- * how many were closed without an answer.
+ * A new connection every `1000 / rate` ms for `seconds`, from latency-generator.mjs pinned to
+ * `core`: connect, one request, read to the close. Returns each answered connection's time from
+ * connect() to the last byte, in ms, and how many were closed without an answer.
  */
 export async function fixedRateLatencies(
+  core: number,
   port: number,
   rate: number,
   seconds: number,
 ): Promise<{ samples: number[]; failures: number }> {
-  const total = rate * seconds;
-  const samples: number[] = [];
-  let failures = 0;
-  const started = performance.now();
-  let launched = 0;
-  await new Promise<void>((resolve) => {
-    let done = 0;
-    const one = () => {
-      const t0 = performance.now();
-      const s = net.connect({ port, host: '127.0.0.1' });
-      s.setNoDelay(true);
-      let got = 0;
-      s.on('connect', () => s.write(REQUEST));
-      s.on('data', (d) => {
-        got += d.length;
-      });
-      s.on('error', () => {});
-      s.on('close', () => {
-        if (got > 0) samples.push(performance.now() - t0);
-        else failures++;
-        if (++done === total) resolve();
-      });
-    };
-    // Launch on schedule (catching up if the timer is late), not one timer per connection.
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
-      while (launched < due) {
-        launched++;
-        one();
-      }
-      if (launched < total) setTimeout(tick, 1);
-    };
-    tick();
-  });
+  const generator = join(dirname(fileURLToPath(import.meta.url)), 'latency-generator.mjs');
+  const { stdout } = await run(
+    'taskset',
+    ['-c', String(core), process.execPath, generator, String(port), String(rate), String(seconds)],
+    { maxBuffer: 64 << 20 },
+  );
   // Reported, not thrown: a connection closed unanswered (a lookup past its deadline on an
   // overloaded machine is refused, fail-closed) is a figure of the run, not a broken run.
-  return { samples, failures };
+  return JSON.parse(stdout) as { samples: number[]; failures: number };
 }
 
 export function percentile(xs: readonly number[], p: number): number {

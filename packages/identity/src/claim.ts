@@ -18,15 +18,19 @@ export interface ClaimEntry {
   claim: StoredClaim | null;
 }
 
+/**
+ * The claim a memory store keeps: frozen, annotations copied (the caller's record stays its
+ * own), so every lookup that finds it can share it and what is derived from it.
+ */
 export function claimFromRecord(record: PodRecord): StoredClaim {
-  return {
+  return Object.freeze({
     resourceVersion: record.resourceVersion,
     name: record.name,
     namespace: record.namespace,
-    annotations: record.annotations,
+    annotations: Object.freeze({ ...record.annotations }),
     errorCode: record.errorCode,
     errorMessage: record.errorMessage,
-  };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 // The `conn.k8s.pod.*` view of a lookup, as the policy engine reads it. Structurally the
 // policy package's PodVars; this package does not import the policy package.
-import { ERR_NOT_FOUND, type LookupResult } from './model.js';
+import { ERR_NOT_FOUND, type LookupResult, type PodIdentity } from './model.js';
 
 export interface PodVarsView {
   id: string;
@@ -14,18 +14,27 @@ export interface PodVarsView {
 
 export const NOT_FOUND_MESSAGE_PREFIX = 'Failed to retrieve pod identity metadata';
 
+/** One frozen view per shared (frozen) identity: the policy's activation and JSON hang off it. */
+const views = new WeakMap<PodIdentity, PodVarsView>();
+
 export function podVarsFromLookup(result: LookupResult): PodVarsView {
   if (result.ok) {
     const { identity } = result;
-    return {
+    const known = views.get(identity);
+    if (known !== undefined) return known;
+    const shared = Object.isFrozen(identity) && Object.isFrozen(identity.annotations);
+    const view: PodVarsView = {
       id: identity.uid,
       name: identity.name,
       namespace: identity.namespace,
-      annotations: { ...identity.annotations },
+      // A view of an identity someone may still change gets its own copy of the annotations.
+      annotations: shared ? identity.annotations : { ...identity.annotations },
       cluster: identity.cluster,
       errorCode: identity.errorCode,
       errorMessage: identity.errorMessage,
     };
+    if (shared) views.set(identity, Object.freeze(view));
+    return view;
   }
   return {
     id: '',

@@ -6,8 +6,8 @@
 // - nothing at all: 'stale_cluster' if a consulted cluster is stale (its watcher may have
 //   missed the pod that owns the IP now), else 'not_found'. A cluster no watcher has ever
 //   written (a misspelt name) counts as stale, and the message says that instead.
-import type { ClaimEntry } from './claim.js';
-import { ERR_NOT_FOUND, type LookupResult, type NotFoundReason } from './model.js';
+import type { ClaimEntry, StoredClaim } from './claim.js';
+import { ERR_NOT_FOUND, type LookupResult, type NotFoundReason, type PodIdentity } from './model.js';
 
 export function notFound(reason: NotFoundReason, message: string): LookupResult {
   return { ok: false, errorCode: ERR_NOT_FOUND, reason, message };
@@ -45,18 +45,7 @@ export function resolveClaims(
     if (claim === null) {
       return notFound('store_unavailable', `the identity stored for ${ip} is unreadable`);
     }
-    return {
-      ok: true,
-      identity: {
-        cluster: live.cluster,
-        uid: live.uid,
-        name: claim.name,
-        namespace: claim.namespace,
-        annotations: claim.annotations,
-        errorCode: claim.errorCode,
-        errorMessage: claim.errorMessage,
-      },
-    };
+    return { ok: true, identity: identityOf(live.cluster, live.uid, claim) };
   }
   const stale = clusters.filter((c) => !isFresh(c));
   if (staleCount > 0 || stale.length > 0) {
@@ -73,4 +62,29 @@ export function resolveClaims(
     return notFound('stale_cluster', `no fresh identity for ${ip}: ${why.join('; ')}`);
   }
   return notFound('not_found', `no pod owns ${ip} in cluster ${clusters.join(', ')}`);
+}
+
+/**
+ * The identity of `uid` in `cluster` with this claim. A claim that is shared (frozen: the
+ * decoded-entry cache's, or a memory store's) gets one identity object for every lookup that
+ * finds it, so what is derived from an identity (the policy's view, its JSON) is derived once.
+ */
+const identities = new WeakMap<StoredClaim, PodIdentity>();
+
+function identityOf(cluster: string, uid: string, claim: StoredClaim): PodIdentity {
+  const known = identities.get(claim);
+  if (known !== undefined && known.cluster === cluster && known.uid === uid) return known;
+  const identity: PodIdentity = {
+    cluster,
+    uid,
+    name: claim.name,
+    namespace: claim.namespace,
+    annotations: claim.annotations,
+    errorCode: claim.errorCode,
+    errorMessage: claim.errorMessage,
+  };
+  if (!Object.isFrozen(claim)) return identity;
+  Object.freeze(identity);
+  identities.set(claim, identity);
+  return identity;
 }

@@ -127,3 +127,60 @@ function jsonValue(value: unknown): JsonValue | undefined {
       return undefined;
   }
 }
+
+const str = JSON.stringify;
+
+/** Identity JSON per shared (frozen) pod view: every decision of that pod writes the same text. */
+const identityTexts = new WeakMap<PodVars, string>();
+
+/** `JSON.stringify(decisionJson(...).identity)` for this pod view. */
+export function identityJsonText(pod: PodVars): string {
+  const known = identityTexts.get(pod);
+  if (known !== undefined) return known;
+  const text = `{"id":${str(pod.id)},"metadata":{"name":${str(pod.name)},"namespace":${str(pod.namespace)},"annotations":${str(pod.annotations)},"error_code":${str(pod.errorCode)},"error_message":${str(pod.errorMessage)}},"cluster":${str(pod.cluster)}}`;
+  if (Object.isFrozen(pod) && Object.isFrozen(pod.annotations)) identityTexts.set(pod, text);
+  return text;
+}
+
+/**
+ * `JSON.stringify(decisionJson(input))`, the same text, written directly: every decision the
+ * services answer or log is serialised here, without the intermediate object, and with the
+ * identity's JSON made once per pod. `allowed` is what the caller is told (the decision service
+ * answers a dry-run endpoint's refusal as an allow); `extra` is JSON members (`,"k":v`) added at
+ * the end. A decision whose `log` actions or `set-vars` left values (CEL integers, maps) goes
+ * through decisionJson, which converts them. The tests hold the two forms together.
+ */
+export function decisionJsonText(
+  input: DecisionJsonInput,
+  allowed = input.decision.allowed,
+  extra = '',
+): string {
+  const { decision, pod, lookup } = input;
+  if (decision.logs.length > 0 || !isEmptyRecord(decision.vars)) {
+    const json = decisionJson(input);
+    json.allowed = allowed;
+    const text = str(json);
+    return extra === '' ? text : `${text.slice(0, -1)}${extra}}`;
+  }
+  const { rule, expression, error } = decision;
+  const ruleText =
+    rule === undefined
+      ? 'null'
+      : rule.name === undefined
+        ? `{"number":${rule.index + 1}}`
+        : `{"number":${rule.index + 1},"name":${str(rule.name)}}`;
+  const target = decision.target?.url;
+  const expressionText = expression
+    ? `{"number":${expression.index + 1},"source":${str(expression.source)}}`
+    : 'null';
+  const errorText = error ? `{"code":${str(error.code)},"message":${str(error.message)}}` : 'null';
+  const lookupText = lookup.ok
+    ? '{"found":true}'
+    : `{"found":false,"reason":${str(lookup.reason)},"message":${str(lookup.message)}}`;
+  return `{"endpoint":${str(input.endpoint)},"client_ip":${str(input.clientIp)},"allowed":${allowed},"action":${str(decision.action)},"target":${target === undefined ? 'null' : str(target)},"rule":${ruleText},"expression":${expressionText},"error":${errorText},"logs":[],"vars":{},"identity":${identityJsonText(pod)},"lookup":${lookupText}${extra}}`;
+}
+
+function isEmptyRecord(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
+}

@@ -7,6 +7,8 @@ export {
   type DecisionJsonInput,
   type DecisionLookup,
   decisionJson,
+  decisionJsonText,
+  identityJsonText,
   type JsonScalar,
   type JsonValue,
 } from './decision-json.js';

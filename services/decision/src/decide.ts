@@ -8,6 +8,7 @@ import {
   type Decision,
   type DecisionJson,
   decisionJson,
+  decisionJsonText,
   type PodVars,
 } from '@podgate/policy';
 
@@ -94,31 +95,20 @@ export function decisionAnswer(outcome: DecisionOutcome): DecisionAnswer {
   return json;
 }
 
-const str = JSON.stringify;
-
 /**
- * `JSON.stringify(decisionAnswer(outcome))`, the same text, written directly: the answer of
- * every decision and the biggest part of its log line, built without the intermediate object.
- * A decision whose `log` actions or `set-vars` left values (CEL integers, maps) goes through
- * decisionAnswer, which converts them; the tests hold the two forms together.
+ * `JSON.stringify(decisionAnswer(outcome))`, the same text, written directly (the policy
+ * package's decisionJsonText): the answer of every decision and the biggest part of its log line.
  */
 export function decisionAnswerJson(outcome: DecisionOutcome): string {
-  const { decision, pod, lookup } = outcome;
-  if (decision.logs.length > 0 || !isEmpty(decision.vars)) return str(decisionAnswer(outcome));
-  const { rule, expression, error } = decision;
-  const ruleJson =
-    rule === undefined
-      ? 'null'
-      : rule.name === undefined
-        ? `{"number":${rule.index + 1}}`
-        : `{"number":${rule.index + 1},"name":${str(rule.name)}}`;
-  const target = decision.target?.url;
-  let json = `{"endpoint":${str(outcome.endpoint.url.href)},"client_ip":${str(outcome.clientIp)},"allowed":${outcome.allowed},"action":${str(decision.action)},"target":${target === undefined ? 'null' : str(target)},"rule":${ruleJson},"expression":${expression ? `{"number":${expression.index + 1},"source":${str(expression.source)}}` : 'null'},"error":${error ? `{"code":${str(error.code)},"message":${str(error.message)}}` : 'null'},"logs":[],"vars":{},"identity":{"id":${str(pod.id)},"metadata":{"name":${str(pod.name)},"namespace":${str(pod.namespace)},"annotations":${str(pod.annotations)},"error_code":${str(pod.errorCode)},"error_message":${str(pod.errorMessage)}},"cluster":${str(pod.cluster)}},"lookup":${lookup.ok ? '{"found":true}' : `{"found":false,"reason":${str(lookup.reason)},"message":${str(lookup.message)}}`}`;
-  if (outcome.dryRun !== undefined) json += `,"dry_run":{"verdict":"${outcome.dryRun}"}`;
-  return `${json}}`;
-}
-
-function isEmpty(record: Record<string, unknown>): boolean {
-  for (const _ in record) return false;
-  return true;
+  return decisionJsonText(
+    {
+      endpoint: outcome.endpoint.url.href,
+      clientIp: outcome.clientIp,
+      decision: outcome.decision,
+      pod: outcome.pod,
+      lookup: outcome.lookup,
+    },
+    outcome.allowed,
+    outcome.dryRun === undefined ? '' : `,"dry_run":{"verdict":"${outcome.dryRun}"}`,
+  );
 }

@@ -2,7 +2,7 @@
 // came from, the identity snapshot, the decision and its reason (the same JSON form as
 // `podgate eval` prints and the decision service answers), bytes each way, how it ended.
 import { podVarsFromLookup } from '@podgate/identity';
-import { type DecisionJson, decisionJson } from '@podgate/policy';
+import { type DecisionJson, decisionJson, decisionJsonText } from '@podgate/policy';
 import type { ConnectionRecord } from './connection.js';
 
 export interface ConnectionLogLine {
@@ -49,4 +49,33 @@ export function connectionLogLine(record: ConnectionRecord): ConnectionLogLine {
   if (record.lookupMs !== undefined) line.lookup_ms = round(record.lookupMs);
   if (record.error !== undefined) line.error = record.error;
   return line;
+}
+
+const str = JSON.stringify;
+/** A number as JSON.stringify writes it (null when not finite). */
+const num = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
+
+/**
+ * `JSON.stringify(connectionLogLine(record))`, the same text, written directly: the decision
+ * through the policy package's decisionJsonText (the identity's JSON made once per pod), no
+ * intermediate objects. The tests hold the two forms together.
+ */
+export function connectionLogText(record: ConnectionRecord): string {
+  const { client, peer, error } = record;
+  let text = `{"endpoint":${str(record.endpoint)},"listener":${str(record.listener)},"client":{"ip":${str(client.ip)},"port":${num(client.port)},"from":${str(client.from)}},"bytes_from_client":${num(record.bytesFromClient)},"bytes_from_upstream":${num(record.bytesFromUpstream)},"duration_ms":${num(round(record.durationMs))},"end":${str(record.end)}`;
+  if (peer !== undefined) text += `,"peer":{"ip":${str(peer.ip)},"port":${num(peer.port)}}`;
+  if (record.decision !== undefined && record.lookup !== undefined) {
+    text += `,"decision":${decisionJsonText({
+      endpoint: record.endpoint,
+      clientIp: client.ip,
+      decision: record.decision,
+      pod: podVarsFromLookup(record.lookup),
+      lookup: record.lookup,
+    })}`;
+  }
+  if (record.dryRun === true) text += ',"dry_run":true';
+  if (record.upstream !== undefined) text += `,"upstream":${str(record.upstream)}`;
+  if (record.lookupMs !== undefined) text += `,"lookup_ms":${num(round(record.lookupMs))}`;
+  if (error !== undefined) text += `,"error":{"code":${str(error.code)},"message":${str(error.message)}}`;
+  return `${text}}`;
 }

@@ -1,12 +1,12 @@
 // Writes the line per connection. pino serialises an object key by key (a stringify call per
-// value, strings joined as it goes); the line per connection is one JSON.stringify of the
-// object connectionLogLine builds, framed as pino frames its lines (level, time, the logger's
+// value, strings joined as it goes); the line per connection is the text connectionLogText
+// writes directly (the identity's JSON made once per pod), framed as pino frames its lines (level, time, the logger's
 // bindings first, msg last), written to the logger's own destination so lines stay in order.
 // It was a tenth of the proxy's CPU per connection through pino. Where the logger is not a plain
 // pino logger (hooks, formatters, a destination that wants pino's metadata), pino writes it.
 import type { Logger } from '@podgate/runtime';
 import type { ConnectionRecord } from './connection.js';
-import { connectionLogLine } from './log-line.js';
+import { connectionLogLine, connectionLogText } from './log-line.js';
 
 const MESSAGE = 'connection';
 
@@ -30,7 +30,7 @@ export function connectionLogWriter(logger: Logger): (record: ConnectionRecord) 
   const tail = `,"msg":${JSON.stringify(MESSAGE)}}\n`;
   const write = stream.write!.bind(stream);
   return (record) => {
-    const body = JSON.stringify(connectionLogLine(record));
+    const body = connectionLogText(record);
     write(`${head}${Date.now()}${bindings},${body.slice(1, -1)}${tail}`);
   };
 }

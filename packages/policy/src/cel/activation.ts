@@ -54,6 +54,20 @@ export class CelK8s {
   }
 }
 
+/**
+ * `conn.k8s` of a pod view: built once per shared (frozen) view, since the identity package
+ * hands every connection of a pod the same frozen view; a view that may still change gets its own.
+ */
+const k8sViews = new WeakMap<PodVars, CelK8s>();
+
+export function celK8sOf(pod: PodVars): CelK8s {
+  const known = k8sViews.get(pod);
+  if (known !== undefined) return known;
+  const k8s = new CelK8s(pod);
+  if (Object.isFrozen(pod) && Object.isFrozen(pod.annotations)) k8sViews.set(pod, Object.freeze(k8s));
+  return k8s;
+}
+
 export class CelConnTs {
   constructor(readonly start: Date) {}
 }
@@ -71,7 +85,7 @@ export class CelConn {
     this.server_ip = conn.serverIp;
     this.server_port = BigInt(conn.serverPort);
     this.ts = new CelConnTs(conn.startedAt);
-    this.k8s = new CelK8s(pod);
+    this.k8s = celK8sOf(pod);
   }
 }
 
