@@ -4,7 +4,7 @@
 // endpoints are never listened on: they are where forward-internal goes.
 import { type CompiledEndpoint, type PolicyConfig, parseUrl } from '@podgate/policy';
 import type { ListenAddress, ListenerPlan } from './listeners.js';
-import { formatAddress } from './listeners.js';
+import { formatAddress } from './host-port.js';
 
 export interface BindOverride {
   /** The endpoint URL as the flag gave it. */

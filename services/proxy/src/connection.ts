@@ -10,6 +10,7 @@ import type { CompiledEndpoint, Decision, ForwardTarget } from '@podgate/policy'
 import { encodeProxyHeader, type ProxyHeader, readProxyHeader } from '@podgate/proxy-protocol';
 import { afterConnectFailure } from './after-connect-failure.js';
 import { decideConnection } from './decide-connection.js';
+import { formatAddress } from './host-port.js';
 import { type SpliceEnd, splice } from './splice.js';
 import { connectUpstream, type UpstreamFailure, type UpstreamResult } from './upstream.js';
 
@@ -182,7 +183,7 @@ export async function handleConnection(
       refuse('client_gone');
       return;
     }
-    record.upstream = `${target.host}:${target.port}`;
+    record.upstream = formatAddress(target);
     upstream = await connectUpstream({
       host: target.host,
       port: target.port,

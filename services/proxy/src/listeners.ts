@@ -4,6 +4,7 @@
 // listeners; open connections keep the endpoint (and decision) they started with.
 import net from 'node:net';
 import type { CompiledEndpoint } from '@podgate/policy';
+import { formatAddress } from './host-port.js';
 import { type RawServer, type RawTcp, rawListen } from './raw-tcp.js';
 
 export interface ListenAddress {
@@ -155,9 +156,6 @@ function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
   return a.host === b.host && a.port === b.port;
 }
 
-export function formatAddress(a: ListenAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
 
 /**
  * Stops accepting. Not awaiting 'close': it comes only once every connection the server

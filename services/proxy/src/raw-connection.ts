@@ -16,6 +16,7 @@ import {
   socketIp,
 } from './connection.js';
 import { decideConnection } from './decide-connection.js';
+import { formatAddress } from './host-port.js';
 import { rawSplice } from './raw-splice.js';
 import { type RawTcp, rawConnect } from './raw-tcp.js';
 import type { TimerWheel } from './timer-wheel.js';
@@ -124,7 +125,7 @@ export async function handleRawConnection(
       refuse('client_gone');
       return;
     }
-    record.upstream = `${target.host}:${target.port}`;
+    record.upstream = formatAddress(target);
     const connected = await connect(target, deps);
     if (connected.ok) {
       upstream = connected.conn;
@@ -172,7 +173,7 @@ export async function handleRawConnection(
 
 /** A raw connection to `target` within the connect timeout, a name's resolution included. */
 function connect(target: ForwardTarget, deps: RawConnectionDeps): Promise<Connected> {
-  const where = `${target.host}:${target.port}`;
+  const where = formatAddress(target);
   return new Promise((resolve) => {
     let settled = false;
     let conn: RawTcp | undefined;

@@ -1,6 +1,7 @@
 // Connecting to where an allowed connection goes, with a deadline. A PROXY header for the
 // upstream (its `proxyProtocolVersion`) is written before anything of the client's.
 import net from 'node:net';
+import { formatAddress } from './host-port.js';
 
 export type UpstreamFailure = 'connect_timeout' | 'connect_refused' | 'connect_failed';
 
@@ -39,7 +40,7 @@ export function connectUpstream(options: UpstreamOptions): Promise<UpstreamResul
       () =>
         fail(
           'connect_timeout',
-          `no connection to ${options.host}:${options.port} within ${options.timeoutMs} ms`,
+          `no connection to ${formatAddress(options)} within ${options.timeoutMs} ms`,
         ),
       options.timeoutMs,
     );
@@ -55,7 +56,7 @@ export function connectUpstream(options: UpstreamOptions): Promise<UpstreamResul
     const onError = (err: NodeJS.ErrnoException) => {
       fail(
         err.code === 'ECONNREFUSED' ? 'connect_refused' : 'connect_failed',
-        `cannot connect to ${options.host}:${options.port}: ${err.message}`,
+        `cannot connect to ${formatAddress(options)}: ${err.message}`,
       );
     };
     socket.on('error', onError);
