@@ -146,7 +146,22 @@ export async function handleRawConnection(
     return;
   }
   const header = headerFor(target, record.client, serverIp, serverPort).header;
-  if (header !== undefined) upstream.write(header);
+  if (header !== undefined) {
+    // A write that fails at once (the upstream reset right after its accept) reports through
+    // onError before the splice sets its own, and only once: caught here and ended as the splice
+    // ends an upstream error (the client reset, so it cannot take this for a clean end).
+    let failed: string | undefined;
+    upstream.onError = (code) => {
+      failed = code;
+    };
+    upstream.write(header);
+    if (failed !== undefined) {
+      client.reset();
+      upstream.close();
+      finish('upstream_error', { code: 'upstream_error', message: failed });
+      return;
+    }
+  }
   // Not awaited: the splice calls back once both sockets are closed.
   let ended = false;
   let untrack = () => {};
