@@ -6,8 +6,8 @@ import net from 'node:net';
 import { hasIpv6Loopback } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appEndpoint } from '../test/configs.js';
-import { connectionLogLine } from './log-line.js';
 import { exchange, loadConfig, pod, startTestProxy, startUpstream, type TestProxy } from '../test/harness.js';
+import { connectionLogLine } from './log-line.js';
 
 const APP = 'tcp://app.payments:7000';
 const PODS = [pod('u-worker', '127.0.0.2', 'payments', 'worker-a')];

@@ -6,6 +6,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Decision, ForwardTarget } from '@podgate/policy';
+import { formatHostPort } from '@podgate/runtime';
 import { afterConnectFailure } from './after-connect-failure.js';
 import {
   type ConnectionContext,
@@ -16,7 +17,6 @@ import {
   socketIp,
 } from './connection.js';
 import { decideConnection } from './decide-connection.js';
-import { formatAddress } from './host-port.js';
 import { rawSplice } from './raw-splice.js';
 import { type RawTcp, rawConnect } from './raw-tcp.js';
 import type { TimerWheel } from './timer-wheel.js';
@@ -125,7 +125,7 @@ export async function handleRawConnection(
       refuse('client_gone');
       return;
     }
-    record.upstream = formatAddress(target);
+    record.upstream = formatHostPort(target);
     const connected = await connect(target, deps);
     if (connected.ok) {
       upstream = connected.conn;
@@ -188,7 +188,7 @@ export async function handleRawConnection(
 
 /** A raw connection to `target` within the connect timeout, a name's resolution included. */
 function connect(target: ForwardTarget, deps: RawConnectionDeps): Promise<Connected> {
-  const where = formatAddress(target);
+  const where = formatHostPort(target);
   return new Promise((resolve) => {
     let settled = false;
     let conn: RawTcp | undefined;

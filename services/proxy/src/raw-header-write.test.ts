@@ -112,7 +112,11 @@ describe.skipIf(!rawTcpAvailable())('raw layer: the PROXY header write to the up
     });
     cleanup.push(() => listener.close());
 
-    const client = net.connect({ host: '127.0.0.1', port: listener.address().port, localAddress: '127.0.0.2' });
+    const client = net.connect({
+      host: '127.0.0.1',
+      port: listener.address().port,
+      localAddress: '127.0.0.2',
+    });
     cleanup.push(() => client.destroy());
     const clientEnd = new Promise<string>((resolve) => {
       client.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
