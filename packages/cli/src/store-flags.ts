@@ -15,6 +15,11 @@ export const STORE_FLAGS = {
   cluster: { type: 'string', multiple: true },
 } as const;
 
+/** The deadline of one lookup, for every reader (proxy, decision, eval): runtime's lookupTimeoutSchema. */
+export const LOOKUP_TIMEOUT_FLAG = {
+  'lookup-timeout': { type: 'string' },
+} as const;
+
 /** Which annotations reach policies; for commands that derive identities from pods. */
 export const ANNOTATION_PREFIX_FLAG = {
   'annotation-prefix': { type: 'string', multiple: true },

@@ -21,12 +21,19 @@ import {
 } from 'yaml';
 import { IdentityError } from './errors.js';
 import { type PodLike, slimPod } from './pod-like.js';
+import { flowTooDeepAt } from './yaml-flow-depth.js';
 
 const LIST_KINDS = new Set(['List', 'PodList']);
 /** Files not in kubectl's layout are parsed whole; this bounds that parse's memory. */
 export const MAX_GENERAL_PODS_FILE_CHARS = 2 * 1024 * 1024;
 /** Per toJS call: an alias bomb is refused instead of expanded. */
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Deepest nesting read (a pod nests about 10 deep): js-yaml's maxDepth, and the bound on flow
+ * nesting checked before the `yaml` package parses, whose composer recurses once per level.
+ */
+const MAX_DEPTH = 100;
+const TOO_DEEP = `nesting is too deep (the limit is ${MAX_DEPTH} levels)`;
 
 type Fail = (offset: number | undefined, message: string) => never;
 
@@ -48,6 +55,7 @@ export function parsePodsYaml(text: string, file: string): PodLike[] {
 }
 
 function parseWhole(text: string, fail: Fail): PodLike[] {
+  refuseDeepFlow(text, 0, fail);
   const docs = parseAllDocuments(text, { uniqueKeys: false });
   if (!Array.isArray(docs)) return []; // an empty stream
   const pods: PodLike[] = [];
@@ -122,6 +130,7 @@ function parseByItem(text: string, layout: Layout, fail: Fail): PodLike[] {
   const envelope = text.slice(0, layout.blockStart) + text.slice(layout.blockEnd);
   const failEnvelope: Fail = (offset, message) =>
     fail(offset !== undefined && offset >= layout.blockStart ? offset + cut : offset, message);
+  refuseDeepFlow(envelope, 0, failEnvelope);
   const doc = parseDocument(envelope, { uniqueKeys: false });
   const error = doc.errors[0];
   if (error !== undefined) failEnvelope(error.pos[0], yamlMessage(error.message));
@@ -151,8 +160,8 @@ const MAY_HOLD_ALIAS = /(?:^|[\s[\]{},:])[&*]/m;
 /** YAML 1.2 core types only (no merge keys, no timestamps), as the `yaml` package reads them. */
 const JS_YAML_OPTIONS: LoadOptions & { maxDepth: number } = {
   schema: CORE_SCHEMA,
-  // A pod nests about 10 deep; js-yaml 4.3 refuses deeper input instead of overflowing the stack.
-  maxDepth: 100,
+  // js-yaml 4.3 refuses deeper input instead of overflowing the stack.
+  maxDepth: MAX_DEPTH,
 };
 
 /** One item with js-yaml: plain values, no custom types, duplicate keys refused. */
@@ -162,7 +171,7 @@ function readItem(chunk: string, from: number, fail: Fail): PodLike {
     value = loadJsYaml(chunk, JS_YAML_OPTIONS);
   } catch (error) {
     if (error instanceof YAMLException) fail(from + (error.mark?.position ?? 0), jsYamlMessage(error.reason));
-    if (error instanceof RangeError) fail(from, 'nesting is too deep');
+    if (error instanceof RangeError) fail(from, TOO_DEEP);
     throw error;
   }
   // The item's value starts after its `- ` (or on the next line after a lone `-`).
@@ -183,6 +192,7 @@ function readItem(chunk: string, from: number, fail: Fail): PodLike {
 
 /** One item with the `yaml` package, whose alias expansion is limited. */
 function readItemWithNodes(chunk: string, from: number, fail: Fail): PodLike {
+  refuseDeepFlow(chunk, from, fail);
   const itemDoc = parseDocument(chunk, { uniqueKeys: false });
   const itemError = itemDoc.errors[0];
   if (itemError !== undefined) fail(from + itemError.pos[0], yamlMessage(itemError.message));
@@ -209,6 +219,12 @@ function checkUniqueKeys(doc: Document, base: number, fail: Fail): void {
       }
     },
   });
+}
+
+/** Flow nesting past MAX_DEPTH, refused before the `yaml` package recurses into it. */
+function refuseDeepFlow(text: string, base: number, fail: Fail): void {
+  const at = flowTooDeepAt(text, MAX_DEPTH);
+  if (at !== null) fail(base + at, TOO_DEEP);
 }
 
 function checkListKind(kind: unknown, root: Node, fail: Fail): void {
@@ -243,7 +259,7 @@ function toJS(convert: () => unknown, node: Node, base: number, fail: Fail): unk
   try {
     return convert();
   } catch (error) {
-    if (error instanceof RangeError) fail(base + (node.range?.[0] ?? 0), 'nesting is too deep');
+    if (error instanceof RangeError) fail(base + (node.range?.[0] ?? 0), TOO_DEEP);
     if (error instanceof ReferenceError) {
       const excessive = /Excessive alias count/.test(error.message);
       fail(
@@ -258,7 +274,7 @@ function toJS(convert: () => unknown, node: Node, base: number, fail: Fail): unk
 }
 
 function jsYamlMessage(reason: string): string {
-  if (/^nesting exceeded maxDepth/.test(reason)) return 'nesting is too deep';
+  if (/^nesting exceeded maxDepth/.test(reason)) return TOO_DEEP;
   const alias = /^unidentified alias "(.*)"$/.exec(reason);
   if (alias !== null) {
     return `YAML: Unresolved alias ${JSON.stringify(alias[1])} (in kubectl's layout each item is read on its own: an alias cannot refer to another item)`;
@@ -267,7 +283,7 @@ function jsYamlMessage(reason: string): string {
 }
 
 function yamlMessage(message: string): string {
-  if (/Maximum call stack/.test(message)) return 'nesting is too deep';
+  if (/Maximum call stack/.test(message)) return TOO_DEEP;
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 

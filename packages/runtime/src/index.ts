@@ -34,7 +34,7 @@ export {
   type ParsedCidrList,
   parseCidrList,
 } from './parse/cidr.js';
-export { durationSchema, parseDuration } from './parse/duration.js';
+export { durationSchema, lookupTimeoutSchema, parseDuration } from './parse/duration.js';
 export {
   formatHostPort,
   type HostPort,

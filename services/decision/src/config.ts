@@ -10,6 +10,7 @@ import {
   type HostPort,
   hostPortSchema,
   LOG_LEVELS,
+  lookupTimeoutSchema,
   type ParsedConfig,
   parseConfig,
 } from '@podgate/runtime';
@@ -63,7 +64,7 @@ export const decisionConfigSchema = z
     insecureNoAuth: z.boolean().default(false),
     maxBodyBytes: byteSizeSchema('--max-body-size').prefault(DEFAULT_MAX_BODY),
     /** The deadline of one identity lookup (the store's; the CLI opens the store with it). */
-    lookupTimeoutMs: durationSchema('--lookup-timeout', 1).prefault('200ms'),
+    lookupTimeoutMs: lookupTimeoutSchema(),
     drainTimeoutMs: durationSchema('--drain-timeout', 0).prefault('10s'),
     logLevel: z.enum(LOG_LEVELS).prefault('info'),
   })

@@ -7,6 +7,7 @@ import { hasIpv6Loopback } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appEndpoint } from '../test/configs.js';
 import { exchange, loadConfig, pod, startTestProxy, startUpstream, type TestProxy } from '../test/harness.js';
+import { connectionLogLine } from './log-line.js';
 
 const APP = 'tcp://app.payments:7000';
 const PODS = [pod('u-worker', '127.0.0.2', 'payments', 'worker-a')];
@@ -244,7 +245,9 @@ describe.each(['raw', 'net'] as const)('attack: the raw layer (%s sockets)', (so
       proxy = await startTestProxy(loadConfig(config), PODS, { socketLayer });
       const r = await exchange(proxy.port(APP), '127.0.0.2', 'over v6');
       expect(r.received.toString()).toBe('over v6');
-      expect(proxy.records[0]).toMatchObject({ end: 'closed', upstream: `::1:${port}` });
+      // Bracketed, in the record and so in the log line: `::1:PORT` cannot be split back.
+      expect(proxy.records[0]).toMatchObject({ end: 'closed', upstream: `[::1]:${port}` });
+      expect(connectionLogLine(proxy.records[0]!).upstream).toBe(`[::1]:${port}`);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

@@ -3,8 +3,8 @@
 // binding only when a --bind names it (it is then served as plain TCP, no TLS). Internal
 // endpoints are never listened on: they are where forward-internal goes.
 import { type CompiledEndpoint, type PolicyConfig, parseUrl } from '@podgate/policy';
+import { formatHostPort } from '@podgate/runtime';
 import type { ListenAddress, ListenerPlan } from './listeners.js';
-import { formatAddress } from './listeners.js';
 
 export interface BindOverride {
   /** The endpoint URL as the flag gave it. */
@@ -48,7 +48,7 @@ export function planListeners(config: PolicyConfig, binds: readonly BindOverride
   const seen = new Map<string, CompiledEndpoint>();
   for (const plan of plans) {
     if (plan.address.port === 0) continue;
-    const where = formatAddress(plan.address);
+    const where = formatHostPort(plan.address);
     const other = seen.get(where);
     if (other !== undefined) {
       throw new BindingError(

@@ -9,6 +9,7 @@ import {
   type HostPort,
   hostPortSchema,
   LOG_LEVELS,
+  lookupTimeoutSchema,
   type ParsedConfig,
   parseConfig,
   parseHostPort,
@@ -52,7 +53,7 @@ export const proxyConfigSchema = z.object({
   halfCloseTimeoutMs: durationSchema('--half-close-timeout', 0).prefault('30s'),
   proxyHeaderTimeoutMs: durationSchema('--proxy-header-timeout', 10).prefault('3s'),
   drainTimeoutMs: durationSchema('--drain-timeout', 0).prefault('30s'),
-  lookupTimeoutMs: durationSchema('--lookup-timeout', 1).prefault('200ms'),
+  lookupTimeoutMs: lookupTimeoutSchema(),
   /** Connections from one IP this close together share one lookup (0: never). */
   lookupShareMs: durationSchema('--lookup-share', 0).prefault('2ms'),
   logLevel: z.enum(LOG_LEVELS).prefault('info'),

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { type LookupResult, tryNormalizeIp } from '@podgate/identity';
 import type { CompiledEndpoint, Decision, ForwardTarget } from '@podgate/policy';
 import { encodeProxyHeader, type ProxyHeader, readProxyHeader } from '@podgate/proxy-protocol';
+import { formatHostPort } from '@podgate/runtime';
 import { afterConnectFailure } from './after-connect-failure.js';
 import { decideConnection } from './decide-connection.js';
 import { type SpliceEnd, splice } from './splice.js';
@@ -182,7 +183,7 @@ export async function handleConnection(
       refuse('client_gone');
       return;
     }
-    record.upstream = `${target.host}:${target.port}`;
+    record.upstream = formatHostPort(target);
     upstream = await connectUpstream({
       host: target.host,
       port: target.port,

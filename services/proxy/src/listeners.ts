@@ -4,6 +4,7 @@
 // listeners; open connections keep the endpoint (and decision) they started with.
 import net from 'node:net';
 import type { CompiledEndpoint } from '@podgate/policy';
+import { formatHostPort } from '@podgate/runtime';
 import { type RawServer, type RawTcp, rawListen } from './raw-tcp.js';
 
 export interface ListenAddress {
@@ -117,13 +118,13 @@ export class ListenerSet {
       } catch (err) {
         return Promise.reject(
           new Error(
-            `cannot listen on ${formatAddress(plan.address)} for ${plan.endpoint.url.href}: ${(err as Error).message}`,
+            `cannot listen on ${formatHostPort(plan.address)} for ${plan.endpoint.url.href}: ${(err as Error).message}`,
             { cause: err },
           ),
         );
       }
       const address = entry.server.address() as { address: string; port: number };
-      entry.label = formatAddress({ host: address.address, port: address.port });
+      entry.label = formatHostPort({ host: address.address, port: address.port });
       return Promise.resolve(entry);
     }
     // allowHalfOpen: a client's FIN must not end our write side (splice.ts); no Nagle delay.
@@ -134,7 +135,7 @@ export class ListenerSet {
       const onError = (err: Error) => {
         reject(
           new Error(
-            `cannot listen on ${formatAddress(plan.address)} for ${plan.endpoint.url.href}: ${err.message}`,
+            `cannot listen on ${formatHostPort(plan.address)} for ${plan.endpoint.url.href}: ${err.message}`,
             { cause: err },
           ),
         );
@@ -143,7 +144,7 @@ export class ListenerSet {
       server.listen({ host: plan.address.host, port: plan.address.port }, () => {
         server.removeListener('error', onError);
         const address = server.address() as net.AddressInfo;
-        entry.label = formatAddress({ host: address.address, port: address.port });
+        entry.label = formatHostPort({ host: address.address, port: address.port });
         resolve(entry);
       });
     });
@@ -153,10 +154,6 @@ export class ListenerSet {
 /** The same configured address (port 0 included: the listener already bound keeps serving). */
 function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
   return a.host === b.host && a.port === b.port;
-}
-
-export function formatAddress(a: ListenAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Decision, ForwardTarget } from '@podgate/policy';
+import { formatHostPort } from '@podgate/runtime';
 import { afterConnectFailure } from './after-connect-failure.js';
 import {
   type ConnectionContext,
@@ -124,7 +125,7 @@ export async function handleRawConnection(
       refuse('client_gone');
       return;
     }
-    record.upstream = `${target.host}:${target.port}`;
+    record.upstream = formatHostPort(target);
     const connected = await connect(target, deps);
     if (connected.ok) {
       upstream = connected.conn;
@@ -145,7 +146,22 @@ export async function handleRawConnection(
     return;
   }
   const header = headerFor(target, record.client, serverIp, serverPort).header;
-  if (header !== undefined) upstream.write(header);
+  if (header !== undefined) {
+    // A write that fails at once (the upstream reset right after its accept) reports through
+    // onError before the splice sets its own, and only once: caught here and ended as the splice
+    // ends an upstream error (the client reset, so it cannot take this for a clean end).
+    let failed: string | undefined;
+    upstream.onError = (code) => {
+      failed = code;
+    };
+    upstream.write(header);
+    if (failed !== undefined) {
+      client.reset();
+      upstream.close();
+      finish('upstream_error', { code: 'upstream_error', message: failed });
+      return;
+    }
+  }
   // Not awaited: the splice calls back once both sockets are closed.
   let ended = false;
   let untrack = () => {};
@@ -172,7 +188,7 @@ export async function handleRawConnection(
 
 /** A raw connection to `target` within the connect timeout, a name's resolution included. */
 function connect(target: ForwardTarget, deps: RawConnectionDeps): Promise<Connected> {
-  const where = `${target.host}:${target.port}`;
+  const where = formatHostPort(target);
   return new Promise((resolve) => {
     let settled = false;
     let conn: RawTcp | undefined;

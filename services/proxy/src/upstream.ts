@@ -1,6 +1,7 @@
 // Connecting to where an allowed connection goes, with a deadline. A PROXY header for the
 // upstream (its `proxyProtocolVersion`) is written before anything of the client's.
 import net from 'node:net';
+import { formatHostPort } from '@podgate/runtime';
 
 export type UpstreamFailure = 'connect_timeout' | 'connect_refused' | 'connect_failed';
 
@@ -37,10 +38,7 @@ export function connectUpstream(options: UpstreamOptions): Promise<UpstreamResul
     };
     const timer = setTimeout(
       () =>
-        fail(
-          'connect_timeout',
-          `no connection to ${options.host}:${options.port} within ${options.timeoutMs} ms`,
-        ),
+        fail('connect_timeout', `no connection to ${formatHostPort(options)} within ${options.timeoutMs} ms`),
       options.timeoutMs,
     );
     socket.once('connect', () => {
@@ -55,7 +53,7 @@ export function connectUpstream(options: UpstreamOptions): Promise<UpstreamResul
     const onError = (err: NodeJS.ErrnoException) => {
       fail(
         err.code === 'ECONNREFUSED' ? 'connect_refused' : 'connect_failed',
-        `cannot connect to ${options.host}:${options.port}: ${err.message}`,
+        `cannot connect to ${formatHostPort(options)}: ${err.message}`,
       );
     };
     socket.on('error', onError);

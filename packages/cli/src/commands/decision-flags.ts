@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type FlagValues, flagList, flagText } from '../args.js';
 import {
   clusterFlagInput,
+  LOOKUP_TIMEOUT_FLAG,
   readerStoreFlagsSchema,
   STORE_FLAGS,
   storeFlagsHelp,
@@ -21,7 +22,7 @@ export const DECISION_FLAGS = {
   'token-file': { type: 'string' },
   'insecure-no-auth': { type: 'boolean' },
   'max-body-size': { type: 'string' },
-  'lookup-timeout': { type: 'string' },
+  ...LOOKUP_TIMEOUT_FLAG,
   'drain-timeout': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },

@@ -7,9 +7,10 @@ import {
   podVarsFromLookup,
 } from '@podgate/identity';
 import { type CompiledEndpoint, decisionJson, type PolicyConfig } from '@podgate/policy';
-import { parseConfig, presentOnly } from '@podgate/runtime';
+import { lookupTimeoutSchema, parseConfig, presentOnly } from '@podgate/runtime';
 // The watcher's own pods-file parser: a file the watcher refuses is refused here too.
 import { podsFileParser } from '@podgate/watcher';
+import { z } from 'zod';
 import { parseCommandArgs, UsageError } from '../args.js';
 import { loadConfigFiles } from '../config-files.js';
 import { type CliIo, type Command, EXIT } from '../io.js';
@@ -17,7 +18,7 @@ import {
   ANNOTATION_PREFIX_FLAG,
   ANNOTATION_PREFIX_HELP,
   clusterFlagInput,
-  type ReaderStoreFlags,
+  LOOKUP_TIMEOUT_FLAG,
   readerStoreFlagsSchema,
   redactUrl,
   STORE_FLAGS,
@@ -45,6 +46,9 @@ Options:
                        (one cluster: at most one --cluster)
 
 ${storeFlagsHelp('reader')}
+  --lookup-timeout DUR        deadline of the identity lookup (default 200ms, as the
+                              services); past it the identity is ERR_NGROK_28001 (store
+                              unavailable) and the endpoint's policy decides
 
 With --pods-file, as the watcher reads one:
 ${ANNOTATION_PREFIX_HELP}
@@ -67,6 +71,7 @@ export const evalCommand: Command = {
       'server-port': { type: 'string' },
       'pods-file': { type: 'string' },
       ...STORE_FLAGS,
+      ...LOOKUP_TIMEOUT_FLAG,
       ...ANNOTATION_PREFIX_FLAG,
     });
     if (!values.config?.length) throw new UsageError('--config FILE is required');
@@ -77,10 +82,11 @@ export const evalCommand: Command = {
     }
     // With a pods file, REDIS_URL in the environment is not the identity source.
     const storeFlags = parseConfig(
-      readerStoreFlagsSchema,
+      evalStoreFlagsSchema,
       presentOnly({
         ...storeFlagsInput(values, podsFile ? {} : io.env),
         clusters: clusterFlagInput(values, io.env, 'default'),
+        lookupTimeoutMs: values['lookup-timeout'],
       }),
     );
     if (!podsFile && storeFlags.ok && !storeFlags.config.redisUrl && !storeFlags.config.redisCluster)
@@ -173,6 +179,13 @@ function soleTarget(config: PolicyConfig): EvalTarget | undefined {
   return undefined;
 }
 
+/** A reader's store flags and the services' --lookup-timeout: eval looks up as they do. */
+const evalStoreFlagsSchema = z.intersection(
+  readerStoreFlagsSchema,
+  z.object({ lookupTimeoutMs: lookupTimeoutSchema() }),
+);
+type EvalStoreFlags = z.output<typeof evalStoreFlagsSchema>;
+
 function portOption(raw: string | undefined, flag: string): number | undefined {
   if (raw === undefined) return undefined;
   const port = Number(raw);
@@ -211,13 +224,15 @@ async function lookupInPodsFile(
 
 /** Identity from the store the flags name; undefined (after saying why) when it cannot be opened. */
 async function lookupInStore(
-  flags: ReaderStoreFlags,
+  flags: EvalStoreFlags,
   ip: string,
   io: CliIo,
 ): Promise<LookupResult | undefined> {
   let store: IdentityStore;
   try {
-    store = await openStore(toStoreOptions(flags, { clusters: flags.clusters }));
+    store = await openStore(
+      toStoreOptions(flags, { clusters: flags.clusters, lookupTimeoutMs: flags.lookupTimeoutMs }),
+    );
   } catch (error) {
     const flag = flags.redisUrl
       ? `--redis ${redactUrl(flags.redisUrl)}`

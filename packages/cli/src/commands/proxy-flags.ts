@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type FlagValues, flagList, flagText } from '../args.js';
 import {
   clusterFlagInput,
+  LOOKUP_TIMEOUT_FLAG,
   readerStoreFlagsSchema,
   STORE_FLAGS,
   storeFlagsHelp,
@@ -25,7 +26,7 @@ export const PROXY_FLAGS = {
   'half-close-timeout': { type: 'string' },
   'proxy-header-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
-  'lookup-timeout': { type: 'string' },
+  ...LOOKUP_TIMEOUT_FLAG,
   'lookup-share': { type: 'string' },
   'log-level': { type: 'string' },
   'socket-layer': { type: 'string' },

@@ -87,6 +87,43 @@ describe('RespReader', () => {
     expect(reader.buffered).toBe(0);
   });
 
+  // Split, the refusal comes from the scan of the held-back tail or from the parse after it.
+  it.each([
+    { name: 'unknown type byte inside an array', wire: '*2\r\n!oops\r\n' },
+    { name: 'bad bulk length inside an array', wire: '*2\r\n$x\r\n' },
+    { name: 'bulk without CRLF', wire: '$2\r\nabXY' },
+    { name: 'line without LF', wire: '*1\r\n+OK\rX' },
+    { name: 'bad integer', wire: '*1\r\n:12a\r\n' },
+    { name: 'arrays nested too deep', wire: '*1\r\n'.repeat(70) },
+  ])('refuses $name, one byte at a time', ({ wire }) => {
+    const reader = new RespReader(() => {});
+    const feedAll = () => {
+      for (const b of Buffer.from(wire)) reader.feed(Buffer.from([b]));
+    };
+    expect(feedAll).toThrow(RespProtocolError);
+    expect(reader.buffered).toBe(0);
+  });
+
+  // As the whole-chunk parse does: not once the array is complete, which may be never.
+  it.each([
+    { name: 'a line without LF', element: '+OK\rX' },
+    { name: 'a bad integer', element: ':12a\r\n' },
+    { name: 'a bulk string without CRLF', element: '$2\r\nabXY' },
+  ])('refuses $name in an array still incomplete, as soon as it arrives after a split', ({ element }) => {
+    const reader = new RespReader(() => {});
+    reader.feed(Buffer.from('*3\r\n'));
+    expect(() => reader.feed(Buffer.from(element))).toThrow(RespProtocolError);
+  });
+
+  it('refuses a reply past its limit that accumulates one byte at a time', () => {
+    const reader = new RespReader(() => {}, 64);
+    const wire = Buffer.from(`*100\r\n${'$1\r\nx\r\n'.repeat(20)}`);
+    expect(() => {
+      for (const b of wire) reader.feed(Buffer.from([b]));
+    }).toThrow(/exceeds 64 bytes/);
+    expect(reader.buffered).toBe(0);
+  });
+
   it('refuses a reply larger than its limit, announced or accumulating', () => {
     expect(() => readAll([Buffer.from('$100\r\n')], 64)).toThrow(/bad bulk string length/);
     const reader = new RespReader(() => {}, 64);

@@ -27,3 +27,12 @@ export function durationSchema(flag: string, minMs: number) {
     return ms;
   });
 }
+
+/**
+ * `--lookup-timeout`: the deadline of one identity lookup, for every command that reads the
+ * store (proxy, decision, eval), so that they parse it alike and default to the same 200ms
+ * (the identity store's own default).
+ */
+export function lookupTimeoutSchema() {
+  return durationSchema('--lookup-timeout', 1).prefault('200ms');
+}
