@@ -40,10 +40,12 @@ export async function startPinned(
   command: string[],
   port: number,
   cwd?: string,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Peer> {
   const child: ChildProcess = spawn('taskset', ['-c', String(core), ...command], {
     stdio: ['ignore', 'ignore', 'inherit'],
     ...(cwd !== undefined ? { cwd } : {}),
+    ...(env !== undefined ? { env } : {}),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port);
