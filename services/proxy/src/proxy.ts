@@ -8,6 +8,7 @@ import { type ConnectionRecord, handleConnection, socketIp } from './connection.
 import { type BoundListener, type ListenerPlan, ListenerSet } from './listeners.js';
 import { handleRawConnection } from './raw-connection.js';
 import { RawTcp, rawTcpAvailable } from './raw-tcp.js';
+import { SlotSet } from './slot-set.js';
 import { createTimerWheel, tickFor } from './timer-wheel.js';
 
 export interface ProxyOptions {
@@ -57,8 +58,10 @@ export async function startProxy(
   options: ProxyOptions,
   deps: ProxyDeps,
 ): Promise<ProxyHandle> {
-  const open = new Set<{ destroy(): void } | RawTcp>();
-  const aborts = new Set<() => void>();
+  // Slot sets, not Sets: see slot-set.ts (a Set here kept every connection's state alive
+  // through young-generation collections).
+  const open = new SlotSet<{ destroy(): void } | RawTcp>();
+  const aborts = new SlotSet<() => void>();
   let idle: (() => void) | undefined;
   const halfCloseMs = options.halfCloseTimeoutMs ?? 0;
   const connectionDeps = {
@@ -71,8 +74,10 @@ export async function startProxy(
     now: deps.now,
     onEnd: deps.onConnection,
     track(abort: () => void) {
-      aborts.add(abort);
-      return () => aborts.delete(abort);
+      const slot = aborts.add(abort);
+      return () => {
+        aborts.remove(slot);
+      };
     },
   };
   const raw = (options.socketLayer ?? 'raw') === 'raw' && rawTcpAvailable();
@@ -104,7 +109,7 @@ export async function startProxy(
       accept(conn.toSocket(), endpoint, listener);
       return;
     }
-    open.add(conn);
+    const slot = open.add(conn);
     const onEnd = rawDeps.onEnd;
     handleRawConnection(
       conn,
@@ -113,14 +118,14 @@ export async function startProxy(
       {
         ...rawDeps,
         onEnd: (record) => {
-          open.delete(conn);
+          open.remove(slot);
           if (open.size === 0) idle?.();
           onEnd(record);
         },
       },
     ).catch((error: unknown) => {
       conn.close();
-      if (open.delete(conn) && open.size === 0) idle?.();
+      if (open.remove(slot) && open.size === 0) idle?.();
       deps.onBug?.(error);
     });
   };
@@ -133,9 +138,9 @@ export async function startProxy(
       deps.onOverLimit();
       return;
     }
-    open.add(socket);
+    const slot = open.add(socket);
     socket.once('close', () => {
-      open.delete(socket);
+      open.remove(slot);
       if (open.size === 0) idle?.();
     });
     // handleConnection answers every outcome itself; anything it throws is a bug, and must
@@ -164,9 +169,9 @@ export async function startProxy(
         });
       }
       const aborted = open.size;
-      for (const abort of aborts) abort();
+      for (const abort of aborts.values()) abort();
       // Connections still deciding (a lookup, an upstream connect) have no splice to abort.
-      for (const socket of open) {
+      for (const socket of open.values()) {
         if (socket instanceof RawTcp) socket.close();
         else socket.destroy();
       }

