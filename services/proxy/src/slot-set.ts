@@ -1,10 +1,9 @@
 // A set of the proxy's per-connection entries (open connections, their aborts) that lets go of
 // a removed entry at once. An array of slots: add appends, remove moves the last entry into the
-// freed slot. Not a Set: a long-lived Set that every connection adds to and deletes from is
-// rehashed again and again, and its discarded tables (promoted to the old generation) kept the
-// entries they held reachable for young-generation collections until the next full one. Each
-// connection's state was copied and promoted that way, and each scavenge became a pause of
-// several ms at 1,000 connections a second (timer-wheel.ts has the measurements).
+// freed slot. Not a Set: entries removed from a long-lived Set that every connection adds to and
+// deletes from stayed reachable for young-generation collections until the next full one (our
+// reading: its discarded tables, promoted, still point at them), so connection state was copied
+// and promoted, and scavenges became pauses of several ms (timer-wheel.ts has the measurements).
 
 export interface Slot<T> {
   readonly value: T;

@@ -4,11 +4,11 @@
 // later, and never before it.
 //
 // Entries live in an array, each knowing its slot; removing one moves the last into its slot.
-// Not a Set: with a long-lived Set, every removed connection's entry (and the connection state
-// its callback holds) survived young-generation collections until a full one; about 2.5 KiB per
-// connection was copied and promoted, and at 1,000 connections a second each scavenge became a
-// pause of 6-9 ms, most of the proxy's p99 connect latency (measured with --trace-gc-nvp on a
-// bare raw-handle pipe: 3.8-5 MB surviving each scavenge with a Set, under 10 KB with this).
+// Not a Set: with a long-lived Set, removed connections' entries (and the connection state their
+// callbacks hold) survived young-generation collections until a full one, and at 1,000
+// connections a second each scavenge became a pause of several ms (a bare raw-handle pipe under
+// --trace-gc-nvp, two runs each way: 3.8-5 MB surviving each scavenge with a Set, under 10 KB
+// with this; docs/proxy.md, "The latency tail").
 
 export interface WheelEntry {
   /** Set by the owner on activity; the wheel clears it at each tick. */
