@@ -5,8 +5,9 @@
 //   to nginx, HAProxy in TCP mode with a source ACL, a bare Node.js `net` pipe, and
 //   `podgate proxy` (identity lookup on real Redis + the seed's fail-closed namespace policy,
 //   one JSON log line per connection), with its default lookup sharing, with
-//   `--lookup-share 0` (every connection its own lookup), and with a 2 MiB young generation
-//   (`NODE_OPTIONS=--max-semi-space-size=2`: shorter garbage-collection pauses, more of them);
+//   `--lookup-share 0` (every connection its own lookup), and with V8's allocation-site
+//   pretenuring left on (`node --allocation-site-pretenuring`: how it ran before the services
+//   turned it off, runtime's heap-tuning.ts);
 // - added connect latency at a fixed 1,000 new connections per second (p50, p99), against the
 //   direct connection's;
 // - bulk throughput over one keep-alive connection (a 256 MiB file, wrk -c1);
@@ -19,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createRedisIdentityStore } from '@podgate/identity';
+import { KEEP_PRETENURING_FLAG } from '@podgate/runtime';
 import { freePort, redisCli, startRedis } from '@podgate/test-support';
 import { cpuSplitMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
 import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
@@ -35,7 +37,7 @@ function argValue(name: string, fallback: number): number {
 const SECONDS = argValue('--seconds', 5);
 const ROUNDS = argValue('--rounds', 3);
 const PROXY_CORE = 0;
-const SEMI_SPACE_OPTION = '--max-semi-space-size=2';
+const PRETENURING_ON = KEEP_PRETENURING_FLAG;
 const LOAD_CORE = 1;
 
 const config = (nginxPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
@@ -100,16 +102,17 @@ try {
   ]);
   await writer.close();
 
-  const [nginxPort, haproxyPort, pipePort, podgatePort, podgateAlonePort, podgateSemiPort] =
+  const [nginxPort, haproxyPort, pipePort, podgatePort, podgateAlonePort, podgatePretenurePort] =
     await Promise.all([0, 1, 2, 3, 4, 5].map(() => freePort()));
   const dir = tempDir('proxy');
   const configFile = join(dir, 'podgate.yaml');
   writeFileSync(configFile, config(nginxPort!));
-  const podgate = (port: number, share: string, nodeOptions = '') =>
+  const podgate = (port: number, share: string, nodeFlags: string[] = []) =>
     startPinned(
       PROXY_CORE,
       [
         process.execPath,
+        ...nodeFlags,
         join(root, 'packages/cli/bin/podgate.js'),
         'proxy',
         '--config',
@@ -128,8 +131,6 @@ try {
         '50000',
       ],
       port,
-      undefined,
-      { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, nodeOptions].filter(Boolean).join(' ') },
     );
   peers.push(await startNginx(LOAD_CORE, nginxPort!));
   const haproxy = await startHaproxy(PROXY_CORE, haproxyPort!, nginxPort!);
@@ -142,9 +143,9 @@ try {
   peers.push(pipe);
   const podgateShared = await podgate(podgatePort!, '2ms');
   const podgateAlone = await podgate(podgateAlonePort!, '0');
-  // A young generation of 2 MiB: shorter, more frequent scavenges (docs/operations: the tail).
-  const podgateSemi = await podgate(podgateSemiPort!, '2ms', SEMI_SPACE_OPTION);
-  peers.push(podgateShared, podgateAlone, podgateSemi);
+  // V8's default, which the service turns off: the same run shows what that buys (docs/proxy.md).
+  const podgatePretenure = await podgate(podgatePretenurePort!, '2ms', [PRETENURING_ON]);
+  peers.push(podgateShared, podgateAlone, podgatePretenure);
 
   const targets = [
     { name: 'direct to nginx', port: nginxPort!, pid: 0 },
@@ -153,9 +154,9 @@ try {
     { name: 'podgate proxy (lookup + policy + log line)', port: podgatePort!, pid: podgateShared.pid },
     { name: 'podgate proxy, --lookup-share 0', port: podgateAlonePort!, pid: podgateAlone.pid },
     {
-      name: `podgate proxy, NODE_OPTIONS=${SEMI_SPACE_OPTION}`,
-      port: podgateSemiPort!,
-      pid: podgateSemi.pid,
+      name: `podgate proxy, node ${PRETENURING_ON} (V8's default)`,
+      port: podgatePretenurePort!,
+      pid: podgatePretenure.pid,
     },
   ];
   const url = (port: number, path = '/') => `http://127.0.0.1:${port}${path}`;
@@ -192,7 +193,7 @@ try {
   // Added connect latency at a fixed 1,000 new connections per second, in alternating rounds
   // like the rates (a single run's p99 is its 50 slowest connections: one stall of the machine
   // moves it): each figure is the median over the rounds.
-  const latencyPorts = [nginxPort!, podgatePort!, pipePort!, podgateAlonePort!, podgateSemiPort!];
+  const latencyPorts = [nginxPort!, podgatePort!, pipePort!, podgateAlonePort!, podgatePretenurePort!];
   const latencyRounds = latencyPorts.map(() => [] as Array<{ p50: number; p99: number; failures: number }>);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, port] of latencyPorts.entries()) {
@@ -201,7 +202,7 @@ try {
     }
   }
   type Latency = { p50: number; p99: number; p99s: number[]; failures: number };
-  const [direct, viaPodgate, viaPipe, viaAlone, viaSemi] = latencyRounds.map((rounds) => ({
+  const [direct, viaPodgate, viaPipe, viaAlone, viaPretenure] = latencyRounds.map((rounds) => ({
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
     p99s: rounds.map((r) => r.p99),
@@ -228,7 +229,7 @@ try {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
   const ms = (n: number) => `${n.toFixed(2)} ms`;
-  const [rDirect, rHaproxy, rPipe, rPodgate, rAlone, rSemi] = rate as [
+  const [rDirect, rHaproxy, rPipe, rPodgate, rAlone, rPretenure] = rate as [
     number,
     number,
     number,
@@ -243,26 +244,26 @@ try {
       bare_pipe: rPipe,
       podgate: rPodgate,
       podgate_no_share: rAlone,
-      podgate_semi_space_2: rSemi,
+      podgate_v8_pretenuring: rPretenure,
     },
     podgate_vs_bare_pipe: rPodgate / rPipe,
     podgate_vs_haproxy: rPodgate / rHaproxy,
     podgate_no_share_vs_bare_pipe: rAlone / rPipe,
     podgate_no_share_vs_haproxy: rAlone / rHaproxy,
-    podgate_semi_space_2_vs_bare_pipe: rSemi / rPipe,
-    podgate_semi_space_2_vs_haproxy: rSemi / rHaproxy,
+    podgate_v8_pretenuring_vs_bare_pipe: rPretenure / rPipe,
+    podgate_v8_pretenuring_vs_haproxy: rPretenure / rHaproxy,
     added_latency_ms_at_1000_per_sec: {
       p50: viaPodgate.p50 - direct.p50,
       p99: viaPodgate.p99 - direct.p99,
       no_share_p50: viaAlone.p50 - direct.p50,
       no_share_p99: viaAlone.p99 - direct.p99,
-      semi_space_2_p50: viaSemi.p50 - direct.p50,
-      semi_space_2_p99: viaSemi.p99 - direct.p99,
+      v8_pretenuring_p50: viaPretenure.p50 - direct.p50,
+      v8_pretenuring_p99: viaPretenure.p99 - direct.p99,
       unanswered: {
         direct: direct.failures,
         podgate: viaPodgate.failures,
         podgate_no_share: viaAlone.failures,
-        podgate_semi_space_2: viaSemi.failures,
+        podgate_v8_pretenuring: viaPretenure.failures,
         bare_pipe: viaPipe.failures,
       },
       bare_pipe_p50: viaPipe.p50 - direct.p50,
@@ -300,14 +301,14 @@ try {
     `| added connect latency at 1,000/s, p50 | ${ms(figures.added_latency_ms_at_1000_per_sec.p50)} | | |`,
     `| added connect latency at 1,000/s, p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.p99)} | < 2 ms | ${met(figures.added_latency_ms_at_1000_per_sec.p99 < 2)} |`,
     `| the same, --lookup-share 0, p50 / p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.no_share_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.no_share_p99)} | | |`,
-    `| the same, NODE_OPTIONS=${SEMI_SPACE_OPTION}: vs bare pipe, vs HAProxy, added p50 / p99 | ${figures.podgate_semi_space_2_vs_bare_pipe.toFixed(2)}, ${figures.podgate_semi_space_2_vs_haproxy.toFixed(2)}, ${ms(figures.added_latency_ms_at_1000_per_sec.semi_space_2_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.semi_space_2_p99)} | | |`,
+    `| the same, node ${PRETENURING_ON} (V8's default): vs bare pipe, vs HAProxy, added p50 / p99 | ${figures.podgate_v8_pretenuring_vs_bare_pipe.toFixed(2)}, ${figures.podgate_v8_pretenuring_vs_haproxy.toFixed(2)}, ${ms(figures.added_latency_ms_at_1000_per_sec.v8_pretenuring_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.v8_pretenuring_p99)} | | |`,
     `| bare pipe's added latency, p50 / p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.bare_pipe_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.bare_pipe_p99)} | | |`,
     `| bulk, one connection: podgate vs bare pipe | ${figures.bulk_podgate_vs_bare_pipe.toFixed(2)} (${mb(bulkRates.podgate)}/s vs ${mb(bulkRates.pipe)}/s) | >= 0.9 | ${met(figures.bulk_podgate_vs_bare_pipe >= 0.9)} |`,
     `| bulk: podgate vs HAProxy (${mb(bulkRates.haproxy)}/s), direct ${mb(bulkRates.direct)}/s | ${figures.bulk_podgate_vs_haproxy.toFixed(2)} | | |`,
     `| podgate RSS idle / with 1,000 idle connections | ${mb(rssIdleBefore)} / ${mb(rssWithIdle)} | | |`,
     `| CPU per connection: podgate vs bare pipe / vs HAProxy (lower is better) | ${(cpuUs[3]! / cpuUs[2]!).toFixed(2)} / ${(cpuUs[3]! / cpuUs[1]!).toFixed(2)} | | |`,
     '',
-    `Direct latency at 1,000/s: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. Each latency figure is the median of ${ROUNDS} rounds of ${1000 * SECONDS} connections; the rounds' p99s (direct, podgate, bare pipe, --lookup-share 0, semi-space): ${[direct, viaPodgate, viaPipe, viaAlone, viaSemi].map((l) => l.p99s.map((x) => x.toFixed(2)).join('/')).join(', ')} ms. Connections of the latency runs closed unanswered (of ${1000 * SECONDS * ROUNDS} each): ${JSON.stringify(figures.added_latency_ms_at_1000_per_sec.unanswered)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
+    `Direct latency at 1,000/s: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. Each latency figure is the median of ${ROUNDS} rounds of ${1000 * SECONDS} connections; the rounds' p99s (direct, podgate, bare pipe, --lookup-share 0, V8's pretenuring on): ${[direct, viaPodgate, viaPipe, viaAlone, viaPretenure].map((l) => l.p99s.map((x) => x.toFixed(2)).join('/')).join(', ')} ms. Connections of the latency runs closed unanswered (of ${1000 * SECONDS * ROUNDS} each): ${JSON.stringify(figures.added_latency_ms_at_1000_per_sec.unanswered)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
     '',
   ];
   const text = lines.join('\n');

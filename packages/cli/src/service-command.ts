@@ -16,6 +16,7 @@ import {
   type ServiceHandle,
   type SignalSource,
   serveUntilStopped,
+  tuneHeapForRequests,
 } from '@podgate/runtime';
 import type { FlagValues } from './args.js';
 import { type StoreFlags, toStoreOptions } from './store-flags.js';
@@ -36,6 +37,8 @@ export interface ServiceCommandSpec<C, S extends ServiceHandle> {
   logLevel(config: C): LogLevel;
   /** A line per connection or request: stdout written in batches (runtime's createLogger). */
   bufferedLogs?: boolean;
+  /** Answers connections or requests: V8 tuned for short-lived per-request state (runtime's heap-tuning.ts). */
+  perRequestHeap?: boolean;
   /** Checks what can be checked before the store is opened (files named by flags); throws to refuse. */
   precheck?(config: C): Promise<void>;
   storeOptions(config: C, onError: (error: unknown) => void): StoreOptions;
@@ -88,6 +91,7 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
     return EXIT.usage;
   }
   const config = parsed.config;
+  if (spec.perRequestHeap) tuneHeapForRequests();
   try {
     await spec.precheck?.(config);
   } catch (error) {

@@ -1,0 +1,40 @@
+// The flag heap-tuning.ts sets must be one this Node.js knows: V8 answers an unknown flag with a
+// line of output and carries on, so a rename in a later V8 would silently undo the tuning.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { NO_PRETENURING_FLAG } from './heap-tuning.js';
+
+const modulePath = fileURLToPath(new URL('./heap-tuning.ts', import.meta.url));
+
+/** Everything a fresh Node.js prints (stdout, then stderr) while running `code` as a module. */
+function printed(code: string): string {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    encoding: 'utf8',
+  });
+  expect(run.status).toBe(0);
+  return run.stdout + run.stderr;
+}
+
+describe('tuneHeapForRequests', () => {
+  it('sets a V8 flag this Node.js recognises', () => {
+    expect(NO_PRETENURING_FLAG).toBe('--no-allocation-site-pretenuring');
+    expect(printed(`const m = await import(${JSON.stringify(modulePath)}); m.tuneHeapForRequests();`)).toBe(
+      '',
+    );
+  });
+
+  it('leaves V8 alone when node was started with --allocation-site-pretenuring', () => {
+    expect(
+      printed(
+        `const m = await import(${JSON.stringify(modulePath)}); console.log(m.tuneHeapForRequests(['--allocation-site-pretenuring']), m.tuneHeapForRequests([]));`,
+      ),
+    ).toBe('false true\n');
+  });
+
+  it('would notice a flag V8 does not know', () => {
+    expect(
+      printed(`(await import('node:v8')).default.setFlagsFromString('--no-such-podgate-flag');`),
+    ).toMatch(/unrecognized flag --no-such-podgate-flag/);
+  });
+});
