@@ -9,7 +9,7 @@
 // Targets: decisions/s at least 0.6x the /healthz rate, p99 under 5 ms. The service logs its
 // one line per decision (the default --log-level info) to /dev/null. The last line printed is
 // the figures as one JSON object.
-// Run: node --import tsx bench/decision.bench.ts [--seconds N] [--rounds N] [--connections N]
+// Run: node --import tsx bench/decision.bench.ts [--seconds N] [--rounds N] [--connections N] [--v8-pretenuring]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createRedisIdentityStore, type PodRecord } from '@podgate/identity';
+import { KEEP_PRETENURING_FLAG } from '@podgate/runtime';
 import { freePort, redisCli, startRedis } from '@podgate/test-support';
 
 const run = promisify(execFile);
@@ -34,6 +35,9 @@ const SECONDS = argValue('--seconds', 8);
 const ROUNDS = argValue('--rounds', 3);
 const CONNECTIONS = argValue('--connections', 50);
 const RECORDS = 10_000;
+// V8's allocation-site pretenuring, which the service turns off (runtime's heap-tuning.ts), left
+// on: to measure what turning it off buys, in alternating runs.
+const NODE_FLAGS = process.argv.includes('--v8-pretenuring') ? [KEEP_PRETENURING_FLAG] : [];
 const CLUSTER = 'bench';
 const TOKEN = 'bench-token-0123456789abcdef';
 const ENDPOINT = 'tcp://ledger.payments:5432';
@@ -211,7 +215,14 @@ async function main(): Promise<void> {
     server = spawn(
       'taskset',
       [
-        ...['-c', '0', process.execPath, join(root, 'packages/cli/bin/podgate.js'), 'decision'],
+        ...[
+          '-c',
+          '0',
+          process.execPath,
+          ...NODE_FLAGS,
+          join(root, 'packages/cli/bin/podgate.js'),
+          'decision',
+        ],
         ...['--config', join(root, 'examples/podgate.yaml'), '--token-file', join(dir, 'tokens')],
         ...['--redis', redis.url, '--key-prefix', 'bench:', '--cluster', CLUSTER],
         ...['--listen', `127.0.0.1:${port}`, '--trusted-proxies', '127.0.0.1'],
@@ -294,7 +305,7 @@ async function main(): Promise<void> {
       .join(' / ')} at the end (1 / 5 / 15 min; 2 cores)`;
     const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
     const text = [
-      `The decision service under wrk: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per measurement, ${ROUNDS} rounds of /healthz, POST /v1/decisions and /v1/forward-auth one after another on the same server process (pinned to core 0; wrk and redis-server on core 1), against a redis-server holding ${RECORDS.toLocaleString('en-US')} identities, a new client IP each request, logging one line per decision. Node ${process.version}, ${cpu}, ${new Date().toISOString()}, ${load}. Ranges are over the rounds; the ratio is each round's rate over that round's /healthz rate.`,
+      `The decision service under wrk: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per measurement, ${ROUNDS} rounds of /healthz, POST /v1/decisions and /v1/forward-auth one after another on the same server process (pinned to core 0; wrk and redis-server on core 1), against a redis-server holding ${RECORDS.toLocaleString('en-US')} identities, a new client IP each request, logging one line per decision${NODE_FLAGS.length > 0 ? `, server run with node ${NODE_FLAGS.join(' ')}` : ''}. Node ${process.version}, ${cpu}, ${new Date().toISOString()}, ${load}. Ranges are over the rounds; the ratio is each round's rate over that round's /healthz rate.`,
       '',
       '| route | requests/s | ratio to /healthz | p50 ms | p99 ms | server CPU µs/request | CPU ratio to /healthz | target |',
       '|---|---:|---:|---:|---:|---:|---:|:---|',
@@ -329,6 +340,7 @@ async function main(): Promise<void> {
         connections: CONNECTIONS,
         seconds: SECONDS,
         rounds: ROUNDS,
+        node_flags: NODE_FLAGS,
         healthz: figures('healthz'),
         decisions,
         forward_auth: forwardAuth,
@@ -340,8 +352,11 @@ async function main(): Promise<void> {
         },
       }),
     );
-    mkdirSync(join(here, 'results'), { recursive: true });
-    writeFileSync(join(here, 'results', 'decision.md'), text);
+    // The results file is the service as it ships; a run with other node flags is only printed.
+    if (NODE_FLAGS.length === 0) {
+      mkdirSync(join(here, 'results'), { recursive: true });
+      writeFileSync(join(here, 'results', 'decision.md'), text);
+    }
   } finally {
     if (server && server.exitCode === null) {
       const exited = new Promise((r) => server!.once('exit', r));
