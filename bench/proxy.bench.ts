@@ -16,6 +16,7 @@
 // Run: npm run bench proxy [-- --seconds N --rounds N]
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -70,6 +71,8 @@ spec:
                 url: http://web.payments.internal
 `;
 
+// Read before anything starts: what else the machine was doing.
+const loadAtStart = loadavg();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const peers: Peer[] = [];
 const redis = await startRedis();
@@ -238,6 +241,7 @@ try {
     number,
   ];
   const figures = {
+    load_average_at_start: Number(loadAtStart[0]!.toFixed(1)),
     connections_per_sec: {
       direct: rDirect,
       haproxy: rHaproxy,
@@ -283,7 +287,9 @@ try {
   };
   const met = (ok: boolean) => (ok ? 'met' : 'missed');
   const lines = [
-    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk, the latency generator and Redis (${redisPriority}) on core ${LOAD_CORE}. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s.`,
+    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk, the latency generator and Redis (${redisPriority}) on core ${LOAD_CORE}. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s. Load average (1 / 5 / 15 min, 2 cores): ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')} at the start, ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} at the end: other work on the machine shows in every figure, most in the p99s.`,
     '',
     '| new connections per second (wrk -c50, Connection: close) | rate | vs bare pipe | vs HAProxy | proxy CPU per connection | of which user |',
     '|---|---:|---:|---:|---:|---:|',
