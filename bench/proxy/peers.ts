@@ -35,17 +35,9 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
 }
 
 /** Starts `command` pinned to `core` (taskset), resolves once `port` accepts. */
-export async function startPinned(
-  core: number,
-  command: string[],
-  port: number,
-  cwd?: string,
-  env?: NodeJS.ProcessEnv,
-): Promise<Peer> {
+export async function startPinned(core: number, command: string[], port: number): Promise<Peer> {
   const child: ChildProcess = spawn('taskset', ['-c', String(core), ...command], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    ...(cwd !== undefined ? { cwd } : {}),
-    ...(env !== undefined ? { env } : {}),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port);

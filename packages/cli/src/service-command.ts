@@ -35,10 +35,11 @@ export interface ServiceCommandSpec<C, S extends ServiceHandle> {
   help: string;
   parse(values: FlagValues, env: Readonly<Record<string, string | undefined>>): ParsedConfig<C>;
   logLevel(config: C): LogLevel;
-  /** A line per connection or request: stdout written in batches (runtime's createLogger). */
-  bufferedLogs?: boolean;
-  /** Answers connections or requests: V8 tuned for short-lived per-request state (runtime's heap-tuning.ts). */
-  perRequestHeap?: boolean;
+  /**
+   * Answers connections or requests, a log line each: stdout written in batches (runtime's
+   * createLogger) and V8 tuned for short-lived per-request state (runtime's heap-tuning.ts).
+   */
+  perRequest?: boolean;
   /** Checks what can be checked before the store is opened (files named by flags); throws to refuse. */
   precheck?(config: C): Promise<void>;
   storeOptions(config: C, onError: (error: unknown) => void): StoreOptions;
@@ -91,7 +92,7 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
     return EXIT.usage;
   }
   const config = parsed.config;
-  if (spec.perRequestHeap) tuneHeapForRequests();
+  if (spec.perRequest) tuneHeapForRequests();
   try {
     await spec.precheck?.(config);
   } catch (error) {
@@ -103,7 +104,7 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
     level: spec.logLevel(config),
     ...(options.logDestination !== undefined
       ? { destination: options.logDestination }
-      : spec.bufferedLogs
+      : spec.perRequest
         ? // A batch costs a trip through libuv's thread pool (on the order of 100 us of the
           // process's CPU, measured): at a line of about 1 KB per request, 256 KiB batches keep
           // that well under a microsecond a line. The flush interval (100 ms), not the size,
