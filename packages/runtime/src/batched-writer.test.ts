@@ -6,7 +6,7 @@ function slowWrite() {
   const batches: string[] = [];
   const pending: Array<() => void> = [];
   const write: BatchWrite = (batch, done) => {
-    batches.push(batch);
+    batches.push(batch.toString('utf8'));
     pending.push(done);
   };
   return { batches, write, finish: () => pending.shift()?.() };
@@ -67,5 +67,22 @@ describe('batchedWriter', () => {
     expect(out.batches).toEqual(['12345\n', 'z\n']);
     out.finish();
     expect(flushed).toHaveBeenCalledOnce();
+  });
+
+  it('writes every line whole, in order: non-ASCII text, and a line longer than a batch', () => {
+    const out = slowWrite();
+    const writer = batchedWriter(out.write, 64, 1000);
+    const lines = [
+      'héllo wörld\n',
+      `${'🙂'.repeat(40_000)}\n`,
+      'ünïcode ✓\n',
+      `${'x'.repeat(70_000)}\n`,
+      'end\n',
+    ];
+    for (const line of lines) writer.write(line);
+    writer.flush();
+    for (let i = 0; i < lines.length; i++) out.finish();
+    expect(out.batches.length).toBeGreaterThan(1);
+    expect(out.batches.join('')).toBe(lines.join(''));
   });
 });
