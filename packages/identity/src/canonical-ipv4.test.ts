@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCanonicalIpv4 } from './canonical-ipv4.js';
-import { tryNormalizeIp } from './ip.js';
+import { parseIp, tryNormalizeIp } from './ip.js';
 
 describe('isCanonicalIpv4', () => {
   it.each([
@@ -25,7 +25,7 @@ describe('isCanonicalIpv4', () => {
     expect(isCanonicalIpv4(input)).toBe(expected);
   });
 
-  it('accepts exactly the strings tryNormalizeIp leaves unchanged as IPv4 (random and edge inputs)', () => {
+  it('accepts exactly the strings the parser leaves unchanged as IPv4, and tryNormalizeIp agrees (random and edge inputs)', () => {
     const pieces = [
       '0',
       '00',
@@ -52,8 +52,9 @@ describe('isCanonicalIpv4', () => {
     for (let n = 0; n < 20_000; n++) {
       const parts = Array.from({ length: 3 + (n % 3) }, pick);
       const input = parts.join('.');
-      const canonical = tryNormalizeIp(input);
+      const canonical = parseIp(input);
       expect(isCanonicalIpv4(input), input).toBe(canonical === input);
+      expect(tryNormalizeIp(input), input).toBe(canonical);
     }
   });
 });

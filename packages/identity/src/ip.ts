@@ -1,5 +1,6 @@
 // IP address canonicalisation. Every spelling of one address must map to one store key,
 // and IPv4-mapped IPv6 (what a dual-stack socket reports for IPv4 peers) to the IPv4 form.
+import { isCanonicalIpv4 } from './canonical-ipv4.js';
 import { IdentityError } from './errors.js';
 
 const MAX_INPUT_LENGTH = 45; // the longest textual IPv6 with an embedded IPv4
@@ -8,6 +9,13 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
 /** The canonical form of `input`, or null when it is not an address Podgate accepts. */
 export function tryNormalizeIp(input: string): string | null {
+  // The usual input, already canonical: no regex, no arrays (about 1.5 µs of a decision's CPU).
+  if (typeof input === 'string' && isCanonicalIpv4(input)) return input;
+  return parseIp(input);
+}
+
+/** tryNormalizeIp without its fast path: the parser the fast path is tested against. */
+export function parseIp(input: string): string | null {
   if (typeof input !== 'string' || input.length === 0 || input.length > MAX_INPUT_LENGTH) return null;
   if (!input.includes(':')) {
     const octets = parseIpv4(input);

@@ -3,7 +3,6 @@
 // (ADR 0004); on Redis Cluster, or for a cluster whose heartbeat is not tracked yet, through
 // ioredis. Never throws: an unreachable store or a missed deadline is `store_unavailable`.
 import { createHash } from 'node:crypto';
-import { isCanonicalIpv4 } from './canonical-ipv4.js';
 import { type ClaimEntry, decodeEntry } from './claim.js';
 import type { FreshnessTracker } from './freshness.js';
 import { tryNormalizeIp } from './ip.js';
@@ -52,7 +51,7 @@ export class RedisReader {
   lookup(ip: string, consulted: readonly string[]): Promise<LookupResult> {
     // One script per cluster: a cluster named twice would count its claimant twice (ambiguous).
     const clusters = consulted.length > 1 ? [...new Set(consulted)] : consulted;
-    const canonical = typeof ip === 'string' && isCanonicalIpv4(ip) ? ip : tryNormalizeIp(ip);
+    const canonical = tryNormalizeIp(ip);
     if (canonical === null) {
       return Promise.resolve(
         notFound('not_found', `not an IP address: ${JSON.stringify(String(ip).slice(0, 64))}`),
