@@ -10,7 +10,7 @@ import type { LookupResult } from './model.js';
 import type { Client } from './redis-connect.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { ReadConnection, ReadError } from './redis-read/connection.js';
-import type { RespValue } from './redis-read/resp.js';
+import { encodeBulk, encodeCommandStart, type RespValue } from './redis-read/resp.js';
 import { LOOKUP } from './redis-scripts.js';
 import { notFound, resolveClaims } from './resolve.js';
 
@@ -32,6 +32,7 @@ export class RedisReader {
   /** Clusters whose heartbeats are tracked: a lookup naming only these is one round trip. */
   private readonly tracked = new Set<string>();
   private readonly script: LookupScript;
+  private readonly lookupStarts = new Map<string, string>();
 
   constructor(private readonly deps: RedisReaderDeps) {
     deps.client.defineCommand('podgateLookup', { numberOfKeys: 2, lua: LOOKUP });
@@ -41,6 +42,20 @@ export class RedisReader {
   async track(clusters: readonly string[]): Promise<void> {
     await this.deps.freshness.track(clusters);
     for (const c of clusters) this.tracked.add(c);
+  }
+
+  /**
+   * `EVALSHA <sha> 2 <claims key> <pods key>`, encoded once per cluster: only the IP differs
+   * from one lookup to the next. Clusters come from the service's configuration, so this stays small.
+   */
+  private lookupStart(cluster: string): string {
+    let start = this.lookupStarts.get(cluster);
+    if (start === undefined) {
+      const { keys } = this.deps;
+      start = encodeCommandStart(6, ['EVALSHA', LOOKUP_SHA, '2', keys.claims(cluster), keys.pods(cluster)]);
+      this.lookupStarts.set(cluster, start);
+    }
+    return start;
   }
 
   private allTracked(clusters: readonly string[]): boolean {
@@ -94,11 +109,10 @@ export class RedisReader {
     ip: string,
     done: (err: ReadError | null, reply: RespValue) => void,
   ): void {
-    const { keys } = this.deps;
-    const args = [keys.claims(cluster), keys.pods(cluster), ip];
-    reader.send(['EVALSHA', LOOKUP_SHA, '2', ...args], (err, reply) => {
+    reader.sendEncoded(this.lookupStart(cluster) + encodeBulk(ip), (err, reply) => {
       if (err?.code === 'error_reply' && err.message.startsWith('NOSCRIPT')) {
-        reader.send(['EVAL', LOOKUP, '2', ...args], done);
+        const { keys } = this.deps;
+        reader.send(['EVAL', LOOKUP, '2', keys.claims(cluster), keys.pods(cluster), ip], done);
       } else {
         done(err, reply);
       }

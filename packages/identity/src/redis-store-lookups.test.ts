@@ -52,6 +52,22 @@ async function filledStore(url: string, count: number, lookupTimeoutMs = 200): P
 }
 
 describe('redis store: the lookup connection', () => {
+  it('answers after the server forgot its scripts (SCRIPT FLUSH: EVALSHA refused, EVAL sent)', async () => {
+    const server = await startRedis();
+    const store = await filledStore(server.url, 3);
+    const admin = new Redis(server.url);
+    try {
+      expect(uidOf(await store.lookup(ip(1), ['a']))).toBe(uid(1));
+      await admin.script('FLUSH');
+      const after = await Promise.all([1, 2, 3].map((i) => store.lookup(ip(i), ['a'])));
+      expect(after.map(uidOf)).toEqual([uid(1), uid(2), uid(3)]);
+    } finally {
+      admin.disconnect();
+      await store.close();
+      await server.stop();
+    }
+  });
+
   it('after lookups timed out on a paused server, gives each concurrent lookup its own IP identity', async () => {
     const server = await startRedis();
     const store = await filledStore(server.url, 30, 100);

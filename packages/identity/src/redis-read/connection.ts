@@ -136,6 +136,11 @@ export class ReadConnection {
   }
 
   send(args: readonly string[], callback: ReadCallback): void {
+    this.sendEncoded(encodeCommand(args), callback);
+  }
+
+  /** Sends a command already encoded (resp.ts encodeCommand, or encodeCommandStart + encodeBulk). */
+  sendEncoded(command: string, callback: ReadCallback): void {
     if (!this.ready) {
       callback(new ReadError('not_connected', 'not connected to Redis'), null);
       return;
@@ -144,7 +149,7 @@ export class ReadConnection {
       callback(new ReadError('queue_full', `${this.maxOutstanding} requests outstanding`), null);
       return;
     }
-    this.enqueue(args, callback, this.options.requestTimeoutMs);
+    this.enqueue(command, callback, this.options.requestTimeoutMs);
   }
 
   /** Fails every outstanding request and stops reconnecting. */
@@ -158,10 +163,10 @@ export class ReadConnection {
     this.dropSocket(new ReadError('not_connected', 'the connection was closed'));
   }
 
-  private enqueue(args: readonly string[], callback: ReadCallback, timeoutMs: number): void {
+  private enqueue(command: string, callback: ReadCallback, timeoutMs: number): void {
     const deadline = this.now() + timeoutMs;
     this.pending.push({ callback, deadline });
-    this.out += encodeCommand(args);
+    this.out += command;
     // Commands issued in one turn of the event loop (all the connections accepted, or all
     // the callers woken, in one poll) go out in one write instead of one syscall each: at a
     // few thousand connections a second the write syscall was most of a lookup's cost.
@@ -286,7 +291,7 @@ export class ReadConnection {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     for (const step of steps) {
       this.enqueue(
-        step,
+        encodeCommand(step),
         (err) => {
           if (err !== null) {
             this.fail(new ReadError(err.code, `${step[0]} failed: ${err.message}`, { cause: err }));

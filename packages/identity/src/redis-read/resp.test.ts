@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, RespErrorReply, RespProtocolError, RespReader, type RespValue } from './resp.js';
+import {
+  encodeBulk,
+  encodeCommand,
+  encodeCommandStart,
+  RespErrorReply,
+  RespProtocolError,
+  RespReader,
+  type RespValue,
+} from './resp.js';
 
 function readAll(chunks: readonly Buffer[], maxReplyBytes?: number): RespValue[] {
   const replies: RespValue[] = [];
@@ -155,5 +163,13 @@ describe('encodeCommand', () => {
   it('round-trips through the reader as a request would (arrays of bulk strings)', () => {
     const args = ['SET', 'k', 'a\r\nb', ''];
     expect(readAll([Buffer.from(encodeCommand(args))])).toEqual([args]);
+  });
+
+  it('is the same command when its start is encoded once and the rest appended', () => {
+    const start = encodeCommandStart(4, ['EVALSHA', 'ab', '2']);
+    expect(start + encodeBulk('ünï')).toBe(encodeCommand(['EVALSHA', 'ab', '2', 'ünï']));
+    expect(readAll([Buffer.from(start + encodeBulk('10.0.0.1'))])).toEqual([
+      ['EVALSHA', 'ab', '2', '10.0.0.1'],
+    ]);
   });
 });

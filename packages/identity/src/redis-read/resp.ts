@@ -352,7 +352,20 @@ export class RespReader {
 
 /** One command as a RESP array of bulk strings. */
 export function encodeCommand(args: readonly string[]): string {
-  let out = `*${args.length}\r\n`;
-  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return encodeCommandStart(args.length, args);
+}
+
+/**
+ * The start of a command of `count` arguments, its first ones `args`; the rest follow, one
+ * encodeBulk each. For a command sent on every lookup whose leading arguments never change.
+ */
+export function encodeCommandStart(count: number, args: readonly string[]): string {
+  let out = `*${count}\r\n`;
+  for (const arg of args) out += encodeBulk(arg);
   return out;
+}
+
+/** One argument of a command, as a RESP bulk string. */
+export function encodeBulk(arg: string): string {
+  return `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
 }
