@@ -38,7 +38,6 @@ function argValue(name: string, fallback: number): number {
 const SECONDS = argValue('--seconds', 5);
 const ROUNDS = argValue('--rounds', 3);
 const PROXY_CORE = 0;
-const PRETENURING_ON = KEEP_PRETENURING_FLAG;
 const LOAD_CORE = 1;
 
 const config = (nginxPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
@@ -147,7 +146,7 @@ try {
   const podgateShared = await podgate(podgatePort!, '2ms');
   const podgateAlone = await podgate(podgateAlonePort!, '0');
   // V8's default, which the service turns off: the same run shows what that buys (docs/proxy.md).
-  const podgatePretenure = await podgate(podgatePretenurePort!, '2ms', [PRETENURING_ON]);
+  const podgatePretenure = await podgate(podgatePretenurePort!, '2ms', [KEEP_PRETENURING_FLAG]);
   peers.push(podgateShared, podgateAlone, podgatePretenure);
 
   const targets = [
@@ -157,7 +156,7 @@ try {
     { name: 'podgate proxy (lookup + policy + log line)', port: podgatePort!, pid: podgateShared.pid },
     { name: 'podgate proxy, --lookup-share 0', port: podgateAlonePort!, pid: podgateAlone.pid },
     {
-      name: `podgate proxy, node ${PRETENURING_ON} (V8's default)`,
+      name: `podgate proxy, node ${KEEP_PRETENURING_FLAG} (V8's default)`,
       port: podgatePretenurePort!,
       pid: podgatePretenure.pid,
     },
@@ -307,7 +306,7 @@ try {
     `| added connect latency at 1,000/s, p50 | ${ms(figures.added_latency_ms_at_1000_per_sec.p50)} | | |`,
     `| added connect latency at 1,000/s, p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.p99)} | < 2 ms | ${met(figures.added_latency_ms_at_1000_per_sec.p99 < 2)} |`,
     `| the same, --lookup-share 0, p50 / p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.no_share_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.no_share_p99)} | | |`,
-    `| the same, node ${PRETENURING_ON} (V8's default): vs bare pipe, vs HAProxy, added p50 / p99 | ${figures.podgate_v8_pretenuring_vs_bare_pipe.toFixed(2)}, ${figures.podgate_v8_pretenuring_vs_haproxy.toFixed(2)}, ${ms(figures.added_latency_ms_at_1000_per_sec.v8_pretenuring_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.v8_pretenuring_p99)} | | |`,
+    `| the same, node ${KEEP_PRETENURING_FLAG} (V8's default): vs bare pipe, vs HAProxy, added p50 / p99 | ${figures.podgate_v8_pretenuring_vs_bare_pipe.toFixed(2)}, ${figures.podgate_v8_pretenuring_vs_haproxy.toFixed(2)}, ${ms(figures.added_latency_ms_at_1000_per_sec.v8_pretenuring_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.v8_pretenuring_p99)} | | |`,
     `| bare pipe's added latency, p50 / p99 | ${ms(figures.added_latency_ms_at_1000_per_sec.bare_pipe_p50)} / ${ms(figures.added_latency_ms_at_1000_per_sec.bare_pipe_p99)} | | |`,
     `| bulk, one connection: podgate vs bare pipe | ${figures.bulk_podgate_vs_bare_pipe.toFixed(2)} (${mb(bulkRates.podgate)}/s vs ${mb(bulkRates.pipe)}/s) | >= 0.9 | ${met(figures.bulk_podgate_vs_bare_pipe >= 0.9)} |`,
     `| bulk: podgate vs HAProxy (${mb(bulkRates.haproxy)}/s), direct ${mb(bulkRates.direct)}/s | ${figures.bulk_podgate_vs_haproxy.toFixed(2)} | | |`,

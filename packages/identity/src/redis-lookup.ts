@@ -29,10 +29,13 @@ export interface RedisReaderDeps {
 }
 
 export class RedisReader {
-  /** Clusters whose heartbeats are tracked: a lookup naming only these is one round trip. */
-  private readonly tracked = new Set<string>();
+  /**
+   * Clusters whose heartbeats are tracked (a lookup naming only these is one round trip), each
+   * with its lookup command's start, `EVALSHA <sha> 2 <claims key> <pods key>`, encoded once:
+   * only the IP differs from one lookup to the next.
+   */
+  private readonly tracked = new Map<string, string>();
   private readonly script: LookupScript;
-  private readonly lookupStarts = new Map<string, string>();
 
   constructor(private readonly deps: RedisReaderDeps) {
     deps.client.defineCommand('podgateLookup', { numberOfKeys: 2, lua: LOOKUP });
@@ -41,21 +44,11 @@ export class RedisReader {
 
   async track(clusters: readonly string[]): Promise<void> {
     await this.deps.freshness.track(clusters);
-    for (const c of clusters) this.tracked.add(c);
-  }
-
-  /**
-   * `EVALSHA <sha> 2 <claims key> <pods key>`, encoded once per cluster: only the IP differs
-   * from one lookup to the next. Clusters come from the service's configuration, so this stays small.
-   */
-  private lookupStart(cluster: string): string {
-    let start = this.lookupStarts.get(cluster);
-    if (start === undefined) {
-      const { keys } = this.deps;
-      start = encodeCommandStart(6, ['EVALSHA', LOOKUP_SHA, '2', keys.claims(cluster), keys.pods(cluster)]);
-      this.lookupStarts.set(cluster, start);
+    const { keys } = this.deps;
+    for (const c of clusters) {
+      if (this.tracked.has(c)) continue;
+      this.tracked.set(c, encodeCommandStart(6, ['EVALSHA', LOOKUP_SHA, '2', keys.claims(c), keys.pods(c)]));
     }
-    return start;
   }
 
   private allTracked(clusters: readonly string[]): boolean {
@@ -102,14 +95,17 @@ export class RedisReader {
     });
   }
 
-  /** EVALSHA; after a SCRIPT FLUSH (no reconnection) once more as EVAL, which re-caches it. */
+  /**
+   * EVALSHA; after a SCRIPT FLUSH (no reconnection) once more as EVAL, which re-caches it.
+   * Only for a tracked `cluster` (lookup checks allTracked first).
+   */
   private sendLookup(
     reader: ReadConnection,
     cluster: string,
     ip: string,
     done: (err: ReadError | null, reply: RespValue) => void,
   ): void {
-    reader.sendEncoded(this.lookupStart(cluster) + encodeBulk(ip), (err, reply) => {
+    reader.sendEncoded(this.tracked.get(cluster)! + encodeBulk(ip), (err, reply) => {
       if (err?.code === 'error_reply' && err.message.startsWith('NOSCRIPT')) {
         const { keys } = this.deps;
         reader.send(['EVAL', LOOKUP, '2', keys.claims(cluster), keys.pods(cluster), ip], done);
