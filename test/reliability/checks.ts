@@ -8,6 +8,7 @@ import type { LogLine, UpstreamArrival } from '@podgate/test-support';
 import type { HttpExchange, ProxyExchange } from './clients.js';
 import { SchedulerLag } from './lag.js';
 import { type EndpointName, LOOKUP_TIMEOUT_MS, policyAllows } from './stack.js';
+import type { Timeline } from './timeline.js';
 import { ALLOWED_NAMESPACE, type World } from './world.js';
 
 /** How late an identity may be (the watcher's event-to-store delay, on a loaded machine). */
@@ -120,7 +121,11 @@ export class Checker {
   /** Deadline checks allow for the machine's scheduling delay around each exchange. */
   readonly lag = new SchedulerLag();
 
-  constructor(private readonly world: World) {
+  /** `timeline`: what the heartbeat and the watchers did, told in each misattribution's example. */
+  constructor(
+    private readonly world: World,
+    private readonly timeline?: Timeline,
+  ) {
     this.lag.start();
   }
 
@@ -191,6 +196,10 @@ export class Checker {
         staleMs: judged.staleMs,
         allowedLagMs: lag,
         faults: faults.map((f) => f.name),
+        // ms relative to the lookup's start; from before the pod let go of the IP.
+        ...(this.timeline !== undefined
+          ? { timeline: this.timeline.around(start - judged.staleMs - 6_000, end, start) }
+          : {}),
       });
     }
   }

@@ -6,7 +6,7 @@
 // decided as the endpoint says (ledger refuses, status allows) within the lookup deadline;
 // after each fault the store converges to the cluster within a bound, and no podgate process
 // has died.
-import { podObject, redisCli } from '@podgate/test-support';
+import { type PodgateProcess, podObject, redisCli } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checker } from './checks.js';
 import { identityOf, proxyExchange } from './clients.js';
@@ -24,12 +24,15 @@ import {
   startStack,
   WATCH_IDLE_MS,
 } from './stack.js';
+import { Timeline, watchHeartbeat } from './timeline.js';
 import { ALLOWED_NAMESPACE, ipPool, REFUSED_NAMESPACE, randomChange, World } from './world.js';
 
 /** After a fault ends, the store must agree with the cluster within this. */
 const CONVERGE_MS = 20_000;
 /** A dead watcher's claims stop counting within the heartbeat TTL and a reader's refresh (and a margin for a loaded machine). */
 const STALE_BOUND_MS = HEARTBEAT_TTL_MS + READER_REFRESH_MS + 2_000;
+
+const HEARTBEAT_KEY = `${KEY_PREFIX}hb:{${CLUSTER}}`;
 
 /** Pods outside the client pool (10.200.0.0/16). */
 const BACKGROUND_PODS = 3_000;
@@ -59,6 +62,8 @@ let stack: Stack;
 let world: World;
 let checker: Checker;
 let load: Load;
+const timeline = new Timeline();
+let heartbeatWatch: { stop(): void } | undefined;
 const faults: FaultResult[] = [];
 let stopped = false;
 
@@ -73,7 +78,9 @@ beforeAll(async () => {
       podObject({ name: `bg-${i}`, namespace: 'background', ip: `10.200.${i >> 8}.${i & 255}` }),
     ),
   );
-  checker = new Checker(world);
+  checker = new Checker(world, timeline);
+  timeline.follow(stack.watcher);
+  heartbeatWatch = watchHeartbeat(stack.redis.port, HEARTBEAT_KEY, timeline);
   stack.proxy.onLine((line) => checker.proxyLogLine(line));
   stack.upstreams.ledger.onArrival((a) => checker.upstreamArrival('ledger', a));
   stack.upstreams.status.onArrival((a) => checker.upstreamArrival('status', a));
@@ -90,6 +97,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  heartbeatWatch?.stop();
   if (!stopped) {
     await load?.stop();
     await stack?.stop();
@@ -103,6 +111,18 @@ function assertAlive(watcher = stack.processes.filter((p) => p.command === 'watc
   }
 }
 
+/** A watcher started by a fault, its log lines on the timeline. */
+function startWatcher(): PodgateProcess {
+  const p = stack.startWatcher();
+  timeline.follow(p);
+  return p;
+}
+
+function kill(p: PodgateProcess): void {
+  timeline.add(`${p.command} ${p.pid}: SIGKILL`);
+  p.kill('SIGKILL');
+}
+
 /** Runs `inject` as a fault (identities may be unknown meanwhile), then waits for convergence. */
 async function fault(
   name: string,
@@ -111,6 +131,7 @@ async function fault(
 ) {
   const injected = options.injected ?? 1;
   checker.beginFault(name, options.extraLagMs ?? 0);
+  timeline.add(`fault begins: ${name}`);
   const result: FaultResult = { fault: name, injected, survived: false, converged: false, convergedMs: -1 };
   faults.push(result);
   try {
@@ -124,6 +145,7 @@ async function fault(
     expect(converged.differences, `${name}: the store did not converge`).toEqual([]);
   } finally {
     checker.endFault();
+    timeline.add(`fault ends: ${name}`);
     assertAlive();
     result.survived = true;
   }
@@ -158,6 +180,7 @@ async function untilReason(ip: string, reason: string, timeoutMs: number): Promi
 describe('faults under load', () => {
   it('Redis killed (SIGKILL) and restarted empty, with pods changing while it is down', async () => {
     await fault('redis SIGKILL, down 1.5 s, restarted empty', async () => {
+      timeline.add('redis SIGKILL, restarted in 1.5 s');
       const restart = stack.restartRedis(1_500);
       await sleep(200);
       await churn(4, 800);
@@ -186,13 +209,14 @@ describe('faults under load', () => {
       await fault(
         `redis SIGKILL right after a heartbeat, restarted at once (attempt ${attempt})`,
         async () => {
-          const key = `${KEY_PREFIX}hb:{${CLUSTER}}`;
           await waitUntilAsync(
-            async () => Number(await redisCli(stack.redis.port, ['PTTL', key])) > HEARTBEAT_TTL_MS - 150,
+            async () =>
+              Number(await redisCli(stack.redis.port, ['PTTL', HEARTBEAT_KEY])) > HEARTBEAT_TTL_MS - 150,
             5_000,
             'a fresh heartbeat',
           );
           const started = performance.now();
+          timeline.add('redis SIGKILL, restarted at once');
           await stack.restartRedis(0);
           const restartMs = Math.round(performance.now() - started);
           // The next heartbeat has come (and been refused) and readers have re-read it since.
@@ -228,32 +252,48 @@ describe('faults under load', () => {
       'watcher SIGKILL twice (once mid-list), restarted',
       async () => {
         const first = stack.processes.filter((p) => p.command === 'watcher').at(-1)!;
-        first.kill('SIGKILL');
+        const killedAt = performance.now();
+        kill(first);
         await first.exited;
         // Its claims stop counting within the bound; changes made after that are not
         // attributed to anybody until a watcher is back.
         const staleMs = await untilReason(world.ownedIps()[0]!, 'stale_cluster', STALE_BOUND_MS);
+        // "After that" is when its last heartbeat is gone from the store, not when one reader
+        // says stale: a reader's freshness never outlasts the key (freshness.ts), but a reader
+        // whose refresh ran late (a starved process) says stale early, then trusts the claims
+        // again until the key expires. Changes made in that window may be seen for up to the
+        // TTL, by design; this fault allows no such lateness, so it changes nothing before.
+        await waitUntilAsync(
+          async () => Number(await redisCli(stack.redis.port, ['PTTL', HEARTBEAT_KEY])) === -2,
+          STALE_BOUND_MS,
+          'the dead watcher’s heartbeat to expire',
+        );
+        const heartbeatGoneMs = performance.now() - killedAt;
         await churn(4, 400);
         // Mid-sync: its list request is held unanswered, so it has written nothing yet.
         const release = stack.api.holdLists();
-        const second = stack.startWatcher();
+        const second = startWatcher();
         const serving = await second.waitForLine('admin serving', (l) => String(l.msg).startsWith('serving'));
         await sleep(500);
         const ready = await fetch(`http://${String(serving.listen)}/readyz`);
         expect(ready.status, 'the second watcher is mid-sync (not ready)').toBe(503);
-        second.kill('SIGKILL');
+        kill(second);
         await second.exited;
         release();
         await churn(2, 200);
         // Mid-reconcile: killed as soon as it says it has listed (thousands of records to write).
-        const third = stack.startWatcher();
+        const third = startWatcher();
         await third.waitForLine('listed pods', (l) => l.msg === 'listed pods', 20_000);
-        third.kill('SIGKILL');
+        kill(third);
         await third.exited;
         const reconciledBeforeKill = third.recent().some((l) => String(l.msg).startsWith('store reconciled'));
-        const fourth = stack.startWatcher();
+        const fourth = startWatcher();
         await fourth.waitForLine('heartbeat started', (l) => l.msg === 'heartbeat started', 20_000);
-        return { staleAfterKillMs: Math.round(staleMs), reconciledBeforeKill };
+        return {
+          staleAfterKillMs: Math.round(staleMs),
+          heartbeatGoneAfterKillMs: Math.round(heartbeatGoneMs),
+          reconciledBeforeKill,
+        };
       },
       { injected: 3 },
     );
