@@ -7,6 +7,7 @@ export { EXIT, type ExitCode } from './exit-codes.js';
 export { KEEP_PRETENURING_FLAG, NO_PRETENURING_FLAG, tuneHeapForRequests } from './heap-tuning.js';
 export { type AdminDeps, createAdminApp, type ProbeSource, type Readiness } from './http/admin.js';
 export { type HttpServerHandle, listenHttp } from './http/server.js';
+export { jsonMilliseconds, jsonNumber } from './json-number.js';
 export {
   createLogger,
   type DestinationStream,

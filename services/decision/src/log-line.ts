@@ -2,6 +2,7 @@
 // peer, or which header of a trusted proxy, or the request body), the verdict answered and the
 // dry-run verdict beside it, the decision with its reason and the identity it saw (the same
 // JSON form `podgate eval` prints), and how long the lookup took.
+import { jsonMilliseconds, jsonNumber } from '@podgate/runtime';
 import type { ClientSource } from './client-ip.js';
 import { type DecisionAnswer, type DecisionOutcome, decisionAnswer, type Verdict } from './decide.js';
 import type { DecisionRoute } from './metrics.js';
@@ -62,14 +63,14 @@ export function decisionLogFields(
   requestId: string | undefined,
   answerJson: string,
 ): string {
-  let fields = `"route":"${route}","endpoint":${JSON.stringify(outcome.endpoint.url.href)},"client":{"ip":${JSON.stringify(client.ip)},"port":${number(client.port)},"from":"${client.from}"},"peer":{"ip":${JSON.stringify(peer.ip)},"port":${number(peer.port)}},"verdict":"${outcome.allowed ? 'allow' : 'deny'}","decision":${answerJson},"lookup_ms":${number(round(outcome.lookupMs))}`;
+  let fields = `"route":"${route}","endpoint":${JSON.stringify(outcome.endpoint.url.href)},"client":{"ip":${JSON.stringify(client.ip)},"port":${number(client.port)},"from":"${client.from}"},"peer":{"ip":${JSON.stringify(peer.ip)},"port":${number(peer.port)}},"verdict":"${outcome.allowed ? 'allow' : 'deny'}","decision":${answerJson},"lookup_ms":${jsonMilliseconds(outcome.lookupMs)}`;
   if (requestId !== undefined) fields += `,"request_id":${JSON.stringify(requestId)}`;
   if (outcome.dryRun !== undefined) fields += `,"dry_run":{"verdict":"${outcome.dryRun}"}`;
   return fields;
 }
 
 /** A number as JSON.stringify writes it (null when not finite). */
-const number = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
+const number = jsonNumber;
 
 const REQUEST_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
 

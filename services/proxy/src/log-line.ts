@@ -3,6 +3,7 @@
 // `podgate eval` prints and the decision service answers), bytes each way, how it ended.
 import { podVarsFromLookup } from '@podgate/identity';
 import { type DecisionJson, decisionJson, decisionJsonText } from '@podgate/policy';
+import { jsonMilliseconds, jsonNumber } from '@podgate/runtime';
 import type { ConnectionRecord } from './connection.js';
 
 export interface ConnectionLogLine {
@@ -52,8 +53,7 @@ export function connectionLogLine(record: ConnectionRecord): ConnectionLogLine {
 }
 
 const str = JSON.stringify;
-/** A number as JSON.stringify writes it (null when not finite). */
-const num = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
+const num = jsonNumber;
 
 /**
  * `JSON.stringify(connectionLogLine(record))`, the same text, written directly: the decision
@@ -62,7 +62,7 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
  */
 export function connectionLogText(record: ConnectionRecord): string {
   const { client, peer, error } = record;
-  let text = `{"endpoint":${str(record.endpoint)},"listener":${str(record.listener)},"client":{"ip":${str(client.ip)},"port":${num(client.port)},"from":${str(client.from)}},"bytes_from_client":${num(record.bytesFromClient)},"bytes_from_upstream":${num(record.bytesFromUpstream)},"duration_ms":${num(round(record.durationMs))},"end":${str(record.end)}`;
+  let text = `{"endpoint":${str(record.endpoint)},"listener":${str(record.listener)},"client":{"ip":${str(client.ip)},"port":${num(client.port)},"from":${str(client.from)}},"bytes_from_client":${num(record.bytesFromClient)},"bytes_from_upstream":${num(record.bytesFromUpstream)},"duration_ms":${jsonMilliseconds(record.durationMs)},"end":${str(record.end)}`;
   if (peer !== undefined) text += `,"peer":{"ip":${str(peer.ip)},"port":${num(peer.port)}}`;
   if (record.decision !== undefined && record.lookup !== undefined) {
     text += `,"decision":${decisionJsonText({
@@ -75,7 +75,7 @@ export function connectionLogText(record: ConnectionRecord): string {
   }
   if (record.dryRun === true) text += ',"dry_run":true';
   if (record.upstream !== undefined) text += `,"upstream":${str(record.upstream)}`;
-  if (record.lookupMs !== undefined) text += `,"lookup_ms":${num(round(record.lookupMs))}`;
+  if (record.lookupMs !== undefined) text += `,"lookup_ms":${jsonMilliseconds(record.lookupMs)}`;
   if (error !== undefined) text += `,"error":{"code":${str(error.code)},"message":${str(error.message)}}`;
   return `${text}}`;
 }
