@@ -61,8 +61,13 @@ const num = jsonNumber;
  * intermediate objects. The tests hold the two forms together.
  */
 export function connectionLogText(record: ConnectionRecord): string {
+  return `{${connectionLogFields(record)}}`;
+}
+
+/** connectionLogText without its braces: the fields, as the log writer hands them to the logger. */
+export function connectionLogFields(record: ConnectionRecord): string {
   const { client, peer, error } = record;
-  let text = `{"endpoint":${str(record.endpoint)},"listener":${str(record.listener)},"client":{"ip":${str(client.ip)},"port":${num(client.port)},"from":${str(client.from)}},"bytes_from_client":${num(record.bytesFromClient)},"bytes_from_upstream":${num(record.bytesFromUpstream)},"duration_ms":${jsonMilliseconds(record.durationMs)},"end":${str(record.end)}`;
+  let text = `"endpoint":${str(record.endpoint)},"listener":${str(record.listener)},"client":{"ip":${str(client.ip)},"port":${num(client.port)},"from":${str(client.from)}},"bytes_from_client":${num(record.bytesFromClient)},"bytes_from_upstream":${num(record.bytesFromUpstream)},"duration_ms":${jsonMilliseconds(record.durationMs)},"end":${str(record.end)}`;
   if (peer !== undefined) text += `,"peer":{"ip":${str(peer.ip)},"port":${num(peer.port)}}`;
   if (record.decision !== undefined && record.lookup !== undefined) {
     text += `,"decision":${decisionJsonText({
@@ -77,5 +82,5 @@ export function connectionLogText(record: ConnectionRecord): string {
   if (record.upstream !== undefined) text += `,"upstream":${str(record.upstream)}`;
   if (record.lookupMs !== undefined) text += `,"lookup_ms":${jsonMilliseconds(record.lookupMs)}`;
   if (error !== undefined) text += `,"error":{"code":${str(error.code)},"message":${str(error.message)}}`;
-  return `${text}}`;
+  return text;
 }
