@@ -3,19 +3,20 @@
 // (its own process) on core 1:
 // - new connections per second (wrk, `Connection: close`, 50 connections): a direct connection
 //   to nginx, HAProxy in TCP mode with a source ACL, a bare Node.js `net` pipe, and
-//   `podgate proxy` (identity lookup on real Redis + the seed's fail-closed namespace policy,
-//   one JSON log line per connection), with its default lookup sharing, with
+//   `podgate proxy` (its build, as production runs it: built-services.ts; identity lookup on
+//   real Redis + the seed's fail-closed namespace policy, one JSON log line per connection),
+//   with its default lookup sharing, with
 //   `--lookup-share 0` (every connection its own lookup), and with V8's allocation-site
 //   pretenuring left on (`node --allocation-site-pretenuring`: how it ran before the services
 //   turned it off, runtime's heap-tuning.ts);
-// - added connect latency at a fixed 1,000 new connections per second (p50, p99), against the
-//   direct connection's;
+// - added connect latency at a fixed 1,000 new connections per second (p50, p99): each proxy
+//   beside a direct connection in the same run, interleaved;
 // - bulk throughput over one keep-alive connection (a 256 MiB file, wrk -c1);
 // - podgate's resident memory with 1,000 idle open connections.
 // Needs nginx, haproxy, wrk and taskset (`apt-get install nginx haproxy wrk util-linux`).
 // Run: npm run bench proxy [-- --seconds N --rounds N]
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,7 @@ import { promisify } from 'node:util';
 import { createRedisIdentityStore } from '@podgate/identity';
 import { KEEP_PRETENURING_FLAG } from '@podgate/runtime';
 import { freePort, redisCli, startRedis } from '@podgate/test-support';
+import { buildServices, builtServiceEnv } from './built-services.js';
 import { cpuSplitMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
 import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
 
@@ -70,6 +72,12 @@ spec:
                 url: http://web.payments.internal
 `;
 
+buildServices();
+/** The machine's processor, as /proc/cpuinfo names it: figures move with it. */
+function cpuModel(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  return /model name\s*:\s*(.+)/.exec(info)?.[1]?.trim() ?? 'unknown CPU';
+}
 // Read before anything starts: what else the machine was doing.
 const loadAtStart = loadavg();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -133,6 +141,7 @@ try {
         '50000',
       ],
       port,
+      builtServiceEnv(),
     );
   peers.push(await startNginx(LOAD_CORE, nginxPort!));
   const haproxy = await startHaproxy(PROXY_CORE, haproxyPort!, nginxPort!);
@@ -192,24 +201,50 @@ try {
   const cpuUs = cpuPerConn.map((xs) => (xs.length > 0 ? median(xs) : 0));
   const userUs = userPerConn.map((xs) => (xs.length > 0 ? median(xs) : 0));
 
-  // Added connect latency at a fixed 1,000 new connections per second, in alternating rounds
-  // like the rates (a single run's p99 is its 50 slowest connections: one stall of the machine
-  // moves it): each figure is the median over the rounds.
-  const latencyPorts = [nginxPort!, podgatePort!, pipePort!, podgateAlonePort!, podgatePretenurePort!];
-  const latencyRounds = latencyPorts.map(() => [] as Array<{ p50: number; p99: number; failures: number }>);
+  // Added connect latency at a fixed 1,000 new connections per second. Each proxy is measured
+  // beside a direct connection to nginx at the same time, 1,000/s each, interleaved (one run of
+  // the generator): both see the same moments of this shared machine, so a stall that lands in
+  // that run lands on both, and the added figure is the proxy's p50 or p99 minus the direct
+  // one of the same run. Proxies one after another, in alternating rounds like the rates; each
+  // figure is the median over the rounds.
+  const proxied = [podgatePort!, pipePort!, podgateAlonePort!, podgatePretenurePort!];
+  type Pair = { p50: number; p99: number; directP50: number; directP99: number; failures: number };
+  const pairRounds = proxied.map(() => [] as Pair[]);
+  let directFailures = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [k, port] of latencyPorts.entries()) {
-      const { samples, failures } = await fixedRateLatencies(LOAD_CORE, port, 1000, SECONDS);
-      latencyRounds[k]!.push({ p50: percentile(samples, 50), p99: percentile(samples, 99), failures });
+    for (const [k, port] of proxied.entries()) {
+      const [direct, via] = await fixedRateLatencies(LOAD_CORE, [nginxPort!, port], 1000, SECONDS);
+      directFailures += direct!.failures;
+      pairRounds[k]!.push({
+        p50: percentile(via!.samples, 50),
+        p99: percentile(via!.samples, 99),
+        directP50: percentile(direct!.samples, 50),
+        directP99: percentile(direct!.samples, 99),
+        failures: via!.failures,
+      });
     }
   }
-  type Latency = { p50: number; p99: number; p99s: number[]; failures: number };
-  const [direct, viaPodgate, viaPipe, viaAlone, viaPretenure] = latencyRounds.map((rounds) => ({
-    p50: median(rounds.map((r) => r.p50)),
-    p99: median(rounds.map((r) => r.p99)),
+  type Latency = {
+    /** Medians over the rounds of the proxy's figure minus the direct one of the same run. */
+    addedP50: number;
+    addedP99: number;
+    p99s: number[];
+    directP99s: number[];
+    failures: number;
+  };
+  const [viaPodgate, viaPipe, viaAlone, viaPretenure] = pairRounds.map((rounds) => ({
+    addedP50: median(rounds.map((r) => r.p50 - r.directP50)),
+    addedP99: median(rounds.map((r) => r.p99 - r.directP99)),
     p99s: rounds.map((r) => r.p99),
+    directP99s: rounds.map((r) => r.directP99),
     failures: rounds.reduce((sum, r) => sum + r.failures, 0),
-  })) as [Latency, Latency, Latency, Latency, Latency];
+  })) as [Latency, Latency, Latency, Latency];
+  const allPairs = pairRounds.flat();
+  const direct = {
+    p50: median(allPairs.map((r) => r.directP50)),
+    p99: median(allPairs.map((r) => r.directP99)),
+    failures: directFailures,
+  };
 
   // Bulk: one keep-alive connection downloading 256 MiB over and over.
   const bulk = async (port: number) =>
@@ -256,12 +291,12 @@ try {
     podgate_v8_pretenuring_vs_bare_pipe: rPretenure / rPipe,
     podgate_v8_pretenuring_vs_haproxy: rPretenure / rHaproxy,
     added_latency_ms_at_1000_per_sec: {
-      p50: viaPodgate.p50 - direct.p50,
-      p99: viaPodgate.p99 - direct.p99,
-      no_share_p50: viaAlone.p50 - direct.p50,
-      no_share_p99: viaAlone.p99 - direct.p99,
-      v8_pretenuring_p50: viaPretenure.p50 - direct.p50,
-      v8_pretenuring_p99: viaPretenure.p99 - direct.p99,
+      p50: viaPodgate.addedP50,
+      p99: viaPodgate.addedP99,
+      no_share_p50: viaAlone.addedP50,
+      no_share_p99: viaAlone.addedP99,
+      v8_pretenuring_p50: viaPretenure.addedP50,
+      v8_pretenuring_p99: viaPretenure.addedP99,
       unanswered: {
         direct: direct.failures,
         podgate: viaPodgate.failures,
@@ -269,8 +304,8 @@ try {
         podgate_v8_pretenuring: viaPretenure.failures,
         bare_pipe: viaPipe.failures,
       },
-      bare_pipe_p50: viaPipe.p50 - direct.p50,
-      bare_pipe_p99: viaPipe.p99 - direct.p99,
+      bare_pipe_p50: viaPipe.addedP50,
+      bare_pipe_p99: viaPipe.addedP99,
     },
     bulk_bytes_per_sec: bulkRates,
     bulk_podgate_vs_bare_pipe: bulkRates.podgate / bulkRates.pipe,
@@ -286,7 +321,7 @@ try {
   };
   const met = (ok: boolean) => (ok ? 'met' : 'missed');
   const lines = [
-    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${new Date().toISOString()}: each proxy pinned to core ${PROXY_CORE}; nginx, wrk, the latency generator and Redis (${redisPriority}) on core ${LOAD_CORE}. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s. Load average (1 / 5 / 15 min, 2 cores): ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')} at the start, ${loadavg()
+    `The TCP proxy beside its baselines, one run, Node ${process.version}, ${cpuModel()}, ${new Date().toISOString()}: podgate runs its build, as production does; each proxy pinned to core ${PROXY_CORE}; nginx, wrk, the latency generator and Redis (${redisPriority}) on core ${LOAD_CORE}. Medians of ${ROUNDS} alternating rounds of ${SECONDS} s. Load average (1 / 5 / 15 min, 2 cores): ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')} at the start, ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' / ')} at the end: other work on the machine shows in every figure, most in the p99s.`,
     '',
@@ -313,7 +348,7 @@ try {
     `| podgate RSS idle / with 1,000 idle connections | ${mb(rssIdleBefore)} / ${mb(rssWithIdle)} | | |`,
     `| CPU per connection: podgate vs bare pipe / vs HAProxy (lower is better) | ${(cpuUs[3]! / cpuUs[2]!).toFixed(2)} / ${(cpuUs[3]! / cpuUs[1]!).toFixed(2)} | | |`,
     '',
-    `Direct latency at 1,000/s: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. Each latency figure is the median of ${ROUNDS} rounds of ${1000 * SECONDS} connections; the rounds' p99s (direct, podgate, bare pipe, --lookup-share 0, V8's pretenuring on): ${[direct, viaPodgate, viaPipe, viaAlone, viaPretenure].map((l) => l.p99s.map((x) => x.toFixed(2)).join('/')).join(', ')} ms. Connections of the latency runs closed unanswered (of ${1000 * SECONDS * ROUNDS} each): ${JSON.stringify(figures.added_latency_ms_at_1000_per_sec.unanswered)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
+    `Added latency at 1,000/s: each proxy beside a direct connection to nginx in the same run (1,000/s each, interleaved), the proxy's p50 or p99 minus the direct one of that run, median of ${ROUNDS} rounds of ${1000 * SECONDS} connections each. Direct over all those runs: p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}. The rounds' p99s, proxy/direct of the same run (podgate, bare pipe, --lookup-share 0, V8's pretenuring on): ${[viaPodgate, viaPipe, viaAlone, viaPretenure].map((l) => l.p99s.map((x, i) => `${x.toFixed(2)}/${l.directP99s[i]!.toFixed(2)}`).join(' ')).join(', ')} ms. Connections of the latency runs closed unanswered (of ${1000 * SECONDS * ROUNDS} each; direct: of ${1000 * SECONDS * ROUNDS * 4}): ${JSON.stringify(figures.added_latency_ms_at_1000_per_sec.unanswered)}. The bulk file is ${mb(BIG_FILE_BYTES)}, served by nginx with sendfile. wrk socket errors and non-2xx answers: ${JSON.stringify(figures.wrk_errors)}.`,
     '',
   ];
   const text = lines.join('\n');

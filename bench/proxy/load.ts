@@ -42,25 +42,27 @@ export async function wrk(
 }
 
 /**
- * A new connection every `1000 / rate` ms for `seconds`, from latency-generator.mjs pinned to
- * `core`: connect, one request, read to the close. Returns each answered connection's time from
- * connect() to the last byte, in ms, and how many were closed without an answer.
+ * `rate` new connections per second to each of `ports`, interleaved, for `seconds`, from
+ * latency-generator.mjs pinned to `core`: connect, one request, read to the close. Returns per
+ * port each answered connection's time from connect() to the last byte, in ms, and how many
+ * were closed without an answer.
  */
 export async function fixedRateLatencies(
   core: number,
-  port: number,
+  ports: readonly number[],
   rate: number,
   seconds: number,
-): Promise<{ samples: number[]; failures: number }> {
+): Promise<Array<{ samples: number[]; failures: number }>> {
   const generator = join(dirname(fileURLToPath(import.meta.url)), 'latency-generator.mjs');
   const { stdout } = await run(
     'taskset',
-    ['-c', String(core), process.execPath, generator, String(port), String(rate), String(seconds)],
+    ['-c', String(core), process.execPath, generator, String(rate), String(seconds), ...ports.map(String)],
     { maxBuffer: 64 << 20 },
   );
   // Reported, not thrown: a connection closed unanswered (a lookup past its deadline on an
   // overloaded machine is refused, fail-closed) is a figure of the run, not a broken run.
-  return JSON.parse(stdout) as { samples: number[]; failures: number };
+  const out = JSON.parse(stdout) as { samples: number[][]; failures: number[] };
+  return ports.map((_, k) => ({ samples: out.samples[k]!, failures: out.failures[k]! }));
 }
 
 export function percentile(xs: readonly number[], p: number): number {

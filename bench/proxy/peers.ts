@@ -35,9 +35,15 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
 }
 
 /** Starts `command` pinned to `core` (taskset), resolves once `port` accepts. */
-export async function startPinned(core: number, command: string[], port: number): Promise<Peer> {
+export async function startPinned(
+  core: number,
+  command: string[],
+  port: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Peer> {
   const child: ChildProcess = spawn('taskset', ['-c', String(core), ...command], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    env,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port);
