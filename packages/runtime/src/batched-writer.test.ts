@@ -9,7 +9,15 @@ function slowWrite() {
     batches.push(batch.toString('utf8'));
     pending.push(done);
   };
-  return { batches, write, finish: () => pending.shift()?.() };
+  return {
+    batches,
+    write,
+    finish: () => pending.shift()?.(),
+    /** Completes every write, and those they start, until none is in flight. */
+    finishAll: () => {
+      while (pending.length > 0) pending.shift()!();
+    },
+  };
 }
 
 afterEach(() => {
@@ -84,5 +92,50 @@ describe('batchedWriter', () => {
     for (let i = 0; i < lines.length; i++) out.finish();
     expect(out.batches.length).toBeGreaterThan(1);
     expect(out.batches.join('')).toBe(lines.join(''));
+  });
+
+  it('bounds what waits for a stdout that is not read: later lines are dropped, counted and told first once it reads again', () => {
+    const out = slowWrite();
+    const note = (n: number) => `dropped ${n}\n`;
+    const writer = batchedWriter(out.write, 100, 1000, { maxQueuedBytes: 400, dropNote: note });
+    const line = (i: number) => `${String(i).padStart(9, '0')}\n`; // 10 bytes
+    // The first batch goes out and never comes back (stdout stalled); the rest wait, up to 400 bytes.
+    for (let i = 0; i < 200; i++) writer.write(line(i));
+    expect(out.batches).toHaveLength(1);
+    // Stdout reads again: every batch that waited is written, then lines flow, the note first.
+    out.finishAll();
+    for (let i = 200; i < 210; i++) writer.write(line(i));
+    writer.flush();
+    out.finishAll();
+    const text = out.batches.join('');
+    const lines = text.split('\n').filter(Boolean);
+    const kept = lines.filter((l) => !l.startsWith('dropped')).map(Number);
+    const notes = lines.filter((l) => l.startsWith('dropped'));
+    // What was kept is in order, whole, and is the lines before the bound and after the stall.
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    expect(kept.slice(-10)).toEqual(Array.from({ length: 10 }, (_, i) => 200 + i));
+    // Held while stalled: the batch in flight, at most 400 bytes waiting, and the one filling.
+    expect(kept.length - 10).toBeLessThanOrEqual(10 + 40 + 10);
+    expect(notes).toEqual([`dropped ${200 - (kept.length - 10)}`]);
+    // The note comes right before the first line after the stall.
+    expect(lines[lines.indexOf(notes[0]!) + 1]).toBe('000000200');
+  });
+
+  it('tells of dropped lines at a flush even when no line follows', () => {
+    const out = slowWrite();
+    const writer = batchedWriter(out.write, 10, 1000, {
+      maxQueuedBytes: 20,
+      dropNote: (n) => `dropped ${n}\n`,
+    });
+    for (let i = 0; i < 20; i++) writer.write('012345678\n');
+    out.finishAll();
+    writer.flush();
+    out.finishAll();
+    expect(
+      out.batches
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('dropped')),
+    ).toHaveLength(1);
   });
 });

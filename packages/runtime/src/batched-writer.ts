@@ -9,6 +9,12 @@
 // 650-byte decision lines, 256 KiB batches: 2.5-4 µs a line to join and encode, 0.6-0.7 µs to
 // encode each on arrival): every line built from pieces stayed alive, pieces and all, through
 // the young generation's collections until its batch was written.
+//
+// What waits is bounded: when stdout is not read (a stalled log collector, a full pipe), the
+// batches waiting for it stop growing at `maxQueuedBytes` and later lines are dropped, counted,
+// and told in a line of their own (`dropNote`) written first once stdout takes lines again. A
+// service that logs a line per connection would otherwise hold every line in memory until it
+// ran out of it.
 import fs from 'node:fs';
 import type { DestinationStream } from 'pino';
 
@@ -31,9 +37,30 @@ export const stdoutBatchWrite: BatchWrite = (batch, done) => {
 /** UTF-8 takes at most 3 bytes for one UTF-16 code unit (4 for a surrogate pair, which is 2 units). */
 const MAX_UTF8_PER_UNIT = 3;
 
-export function batchedWriter(write: BatchWrite, bytes: number, intervalMs: number): BatchedWriter {
+export interface BatchedWriterOptions {
+  /**
+   * Lines waiting (in batches not yet written) past which new lines are dropped. Default
+   * 64 batches' worth, at least 16 MiB (16 MiB at 256 KiB batches).
+   */
+  maxQueuedBytes?: number;
+  /** The line (newline included) that tells how many lines were dropped, written before the next ones. */
+  dropNote?: (dropped: number) => string;
+}
+
+export function batchedWriter(
+  write: BatchWrite,
+  bytes: number,
+  intervalMs: number,
+  options: BatchedWriterOptions = {},
+): BatchedWriter {
   // Room for one more line past `bytes` without growing: a batch is sealed once it reaches it.
   const capacity = bytes + 16_384;
+  const maxQueued = options.maxQueuedBytes ?? Math.max(64 * bytes, 16 * 1024 * 1024);
+  const dropNote = options.dropNote ?? ((n: number) => `{"msg":"log lines dropped","dropped":${n}}\n`);
+  /** Lines dropped since the last note was queued. */
+  let dropped = 0;
+  /** Bytes in sealed batches (what waits beside the batch being filled). */
+  let queued = 0;
   // Buffers come back once written: allocating one per batch made external memory grow by a
   // batch each time, and V8 answers that growth with full collections (a worse latency tail,
   // measured).
@@ -48,10 +75,12 @@ export function batchedWriter(write: BatchWrite, bytes: number, intervalMs: numb
   const seal = () => {
     if (used === 0) return;
     sealed.push({ memory: buffer, used });
+    queued += used;
     buffer = fresh();
     used = 0;
   };
   const drain = () => {
+    noteDrops();
     if (writing) return;
     if (sealed.length === 0) seal();
     const batch = sealed.shift();
@@ -60,6 +89,7 @@ export function batchedWriter(write: BatchWrite, bytes: number, intervalMs: numb
       return;
     }
     writing = true;
+    queued -= batch.used;
     write(batch.memory.subarray(0, batch.used), () => {
       writing = false;
       // A buffer grown for a long line is let go; the usual ones are used again.
@@ -68,16 +98,30 @@ export function batchedWriter(write: BatchWrite, bytes: number, intervalMs: numb
     });
   };
   setInterval(drain, intervalMs).unref();
+  const append = (line: string) => {
+    const room = line.length * MAX_UTF8_PER_UNIT;
+    if (used + room > buffer.length) {
+      // A line longer than the slack (rare: a log line is about a kilobyte).
+      const bigger = Buffer.allocUnsafeSlow(Math.max(capacity, used + room));
+      buffer.copy(bigger, 0, 0, used);
+      buffer = bigger;
+    }
+    used += buffer.write(line, used);
+  };
+  /** The note of lines dropped, once there is room for lines again. */
+  const noteDrops = () => {
+    if (dropped === 0 || queued + used >= maxQueued) return;
+    append(dropNote(dropped));
+    dropped = 0;
+  };
   return {
     write(line: string) {
-      const room = line.length * MAX_UTF8_PER_UNIT;
-      if (used + room > buffer.length) {
-        // A line longer than the slack (rare: a log line is about a kilobyte).
-        const bigger = Buffer.allocUnsafeSlow(Math.max(capacity, used + room));
-        buffer.copy(bigger, 0, 0, used);
-        buffer = bigger;
+      if (queued + used >= maxQueued) {
+        dropped++;
+        return;
       }
-      used += buffer.write(line, used);
+      noteDrops();
+      append(line);
       if (used >= bytes) {
         seal();
         drain();

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, logJsonFields } from './logger.js';
+import { createLogger, droppedLinesNote, logJsonFields } from './logger.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -77,5 +77,16 @@ describe('logJsonFields', () => {
     const logger = pino({ level: 'info' }, pino.multistream([{ stream: destination }]));
     logJsonFields(logger, 'info', '"n":1,"o":{"k":"v"}', 'hi');
     expect(lines).toEqual([expect.objectContaining({ n: 1, o: { k: 'v' }, msg: 'hi', level: 30 })]);
+  });
+});
+
+describe('droppedLinesNote', () => {
+  it('is a warning line in pino’s framing, with the count, the service and a newline', () => {
+    const text = droppedLinesNote('podgate-proxy "x"')(1234);
+    expect(text.endsWith('}\n')).toBe(true);
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 40, service: 'podgate-proxy "x"', dropped: 1234 });
+    expect(typeof line.time).toBe('number');
+    expect(Object.keys(line).at(-1)).toBe('msg');
   });
 });

@@ -23,13 +23,36 @@ export interface LoggerOptions {
   bufferBytes?: number;
   /** With bufferBytes: the longest a line waits. Default 100 ms. */
   flushIntervalMs?: number;
+  /**
+   * With bufferBytes: how much may wait for a stdout that is not read before lines are dropped
+   * (counted, and told in a warning line once stdout takes lines again). Default 64 batches,
+   * at least 16 MiB.
+   */
+  maxQueuedBytes?: number;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const settings = { level: options.level, base: { service: options.service } };
   if (options.destination) return pino(settings, options.destination);
   if (options.bufferBytes === undefined || options.bufferBytes <= 0) return pino(settings);
-  return pino(settings, batchedWriter(stdoutBatchWrite, options.bufferBytes, options.flushIntervalMs ?? 100));
+  const dropNote = droppedLinesNote(options.service);
+  return pino(
+    settings,
+    batchedWriter(stdoutBatchWrite, options.bufferBytes, options.flushIntervalMs ?? 100, {
+      dropNote,
+      ...(options.maxQueuedBytes !== undefined ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
+    }),
+  );
+}
+
+/**
+ * The warning line a buffered logger writes when it had to drop lines, in pino's own framing
+ * (level, time, the service, msg last) so that it reads like any other line.
+ */
+export function droppedLinesNote(serviceName: string): (dropped: number) => string {
+  const service = JSON.stringify(serviceName);
+  return (dropped) =>
+    `{"level":${pino.levels.values.warn},"time":${Date.now()},"service":${service},"dropped":${dropped},"msg":"log lines dropped: stdout was not read fast enough"}\n`;
 }
 
 const { chindingsSym, endSym, lsCacheSym, messageKeySym, needsMetadataGsym, streamSym, timeSym } =
