@@ -23,14 +23,31 @@ export type BatchWrite = (batch: Buffer, done: () => void) => void;
 
 export type BatchedWriter = DestinationStream & { flush(cb?: () => void): void };
 
-/** To stdout through the thread pool, so a stalled reader never blocks the event loop. */
+/** The longest wait before trying a stdout that was full again. */
+const FULL_RETRY_MAX_MS = 100;
+
+/**
+ * To stdout through the thread pool, so a stalled reader never blocks the event loop. Stdout is
+ * often a non-blocking pipe (Node makes it one once anything touches process.stdout): a full
+ * pipe then answers EAGAIN at once, and the rest of the batch is written again a moment later
+ * (1 ms, doubling to 100 ms) instead of being lost, so a slow reader holds batches back, where
+ * the writer's bound applies and what it drops is counted.
+ */
 export const stdoutBatchWrite: BatchWrite = (batch, done) => {
-  const from = (offset: number) =>
+  let wait = 1;
+  const from = (offset: number): void => {
     fs.write(1, batch, offset, batch.length - offset, null, (error, written) => {
+      if (error !== null && (error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK')) {
+        setTimeout(() => from(offset), wait).unref();
+        wait = Math.min(wait * 2, FULL_RETRY_MAX_MS);
+        return;
+      }
       // A failed write (stdout closed) loses its lines; logging must not take the service down.
-      if (error !== null || written <= 0 || offset + written >= batch.length) done();
-      else from(offset + written);
+      if (error !== null || written <= 0 || offset + written >= batch.length) return done();
+      wait = 1;
+      from(offset + written);
     });
+  };
   from(0);
 };
 
