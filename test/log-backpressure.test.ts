@@ -50,41 +50,46 @@ it('drops and counts log lines past its bound while stdout is not read, and says
   child.stdout!.pause();
   const before = out.split('\n').filter((l) => l.includes('"msg":"decision"')).length;
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const body = JSON.stringify({ endpoint: 'tcp://ledger.payments:5432', client_ip: '10.9.8.7' });
-  let sent = 0;
-  let answered = 0;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/v1/decisions',
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) answered++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (sent < REQUESTS) {
-        sent++;
-        await one();
-      }
-    }),
-  );
-  agent.destroy();
+  /** `n` decisions over CONCURRENCY keep-alive connections; resolves with how many were answered 200. */
+  const decide = async (n: number): Promise<number> => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const body = JSON.stringify({ endpoint: 'tcp://ledger.payments:5432', client_ip: '10.9.8.7' });
+    let sent = 0;
+    let answered = 0;
+    const one = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/v1/decisions',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode === 200) answered++;
+              resolve();
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (sent < n) {
+          sent++;
+          await one();
+        }
+      }),
+    );
+    agent.destroy();
+    return answered;
+  };
+  const answered = await decide(REQUESTS);
   expect(answered).toBe(REQUESTS);
 
   // Read again: what waited comes out, then (at the writer's next interval) the note.
@@ -111,4 +116,17 @@ it('drops and counts log lines past its bound while stdout is not read, and says
   const logged = lines().filter((l) => l.includes('"msg":"decision"')).length - before;
   expect(logged + parsed.dropped).toBe(REQUESTS);
   for (const l of lines()) JSON.parse(l); // every line whole
+
+  // Stopped while its stdout is not read again: it exits (0) instead of waiting for a reader.
+  child.stdout!.off('data', onData);
+  child.stdout!.pause();
+  await decide(20_000);
+  const stopping = performance.now();
+  const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const still = new Promise<string>((resolve) =>
+    setTimeout(() => resolve('still running after 15 s'), 15_000).unref(),
+  );
+  expect(await Promise.race([exited, still])).toBe(0);
+  expect(performance.now() - stopping).toBeLessThan(15_000);
 }, 120_000);

@@ -144,9 +144,20 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
   });
   await store.close();
   logger.info('stopped');
-  await flushLogger(logger);
+  // What is left goes out, but a stdout nobody reads must not keep a stopping process alive.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    flushLogger(logger),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FINAL_FLUSH_MS);
+    }),
+  ]);
+  clearTimeout(timer);
   return code;
 }
+
+/** How long a stopping service waits for its last log lines to be written. */
+const FINAL_FLUSH_MS = 2_000;
 
 /** The memory-store warning of a reader (proxy, decision). */
 export const READER_MEMORY_STORE_WARNING =
