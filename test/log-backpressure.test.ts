@@ -116,6 +116,9 @@ it('drops and counts log lines past its bound while stdout is not read, and says
   const logged = lines().filter((l) => l.includes('"msg":"decision"')).length - before;
   expect(logged + parsed.dropped).toBe(REQUESTS);
   for (const l of lines()) JSON.parse(l); // every line whole
+  // The same count on /metrics, for an alert.
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(metrics).toContain(`podgate_decision_log_lines_dropped_total ${parsed.dropped}`);
 
   // Stopped while its stdout is not read again: it exits (0) instead of waiting for a reader.
   child.stdout!.off('data', onData);

@@ -21,7 +21,11 @@ import type { DestinationStream } from 'pino';
 /** Writes one batch and calls back (with or without an error) when it is done. */
 export type BatchWrite = (batch: Buffer, done: () => void) => void;
 
-export type BatchedWriter = DestinationStream & { flush(cb?: () => void): void };
+export type BatchedWriter = DestinationStream & {
+  flush(cb?: () => void): void;
+  /** Lines dropped since the writer was made (what waited had reached its bound). */
+  dropped(): number;
+};
 
 /** The longest wait before trying a stdout that was full again. */
 const FULL_RETRY_MAX_MS = 100;
@@ -74,8 +78,9 @@ export function batchedWriter(
   const capacity = bytes + 16_384;
   const maxQueued = options.maxQueuedBytes ?? Math.max(64 * bytes, 16 * 1024 * 1024);
   const dropNote = options.dropNote ?? ((n: number) => `{"msg":"log lines dropped","dropped":${n}}\n`);
-  /** Lines dropped since the last note was queued. */
+  /** Lines dropped since the last note was queued, and since the start. */
   let dropped = 0;
+  let droppedTotal = 0;
   /** Bytes in sealed batches (what waits beside the batch being filled). */
   let queued = 0;
   // Buffers come back once written: allocating one per batch made external memory grow by a
@@ -135,6 +140,7 @@ export function batchedWriter(
     write(line: string) {
       if (queued + used >= maxQueued) {
         dropped++;
+        droppedTotal++;
         return;
       }
       noteDrops();
@@ -144,6 +150,7 @@ export function batchedWriter(
         drain();
       }
     },
+    dropped: () => droppedTotal,
     flush(cb?: () => void) {
       // Queued even without a callback: a flush during a write must still write the rest after it.
       waiting.push(cb ?? (() => {}));

@@ -11,6 +11,7 @@ export { jsonMilliseconds, jsonNumber } from './json-number.js';
 export {
   createLogger,
   type DestinationStream,
+  droppedLogLines,
   flushLogger,
   LOG_LEVELS,
   type Logger,
@@ -28,6 +29,7 @@ export {
   type Histogram,
   type Registry,
   type RegistryOptions,
+  registerLogDropMetric,
 } from './metrics.js';
 export {
   type CidrList,

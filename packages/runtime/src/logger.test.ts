@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, droppedLinesNote, logJsonFields } from './logger.js';
+import { batchedWriter } from './batched-writer.js';
+import { createLogger, droppedLinesNote, droppedLogLines, logJsonFields } from './logger.js';
+import { createRegistry, registerLogDropMetric } from './metrics.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -88,5 +90,25 @@ describe('droppedLinesNote', () => {
     expect(line).toMatchObject({ level: 40, service: 'podgate-proxy "x"', dropped: 1234 });
     expect(typeof line.time).toBe('number');
     expect(Object.keys(line).at(-1)).toBe('msg');
+  });
+});
+
+describe('droppedLogLines and the metric', () => {
+  it('counts what a buffered logger dropped, and a registry reports it at each scrape', async () => {
+    const stalled: Array<() => void> = [];
+    const writer = batchedWriter((_batch, done) => stalled.push(done), 100, 1000, { maxQueuedBytes: 300 });
+    const logger = pino({ base: { service: 't' } }, writer);
+    const registry = createRegistry();
+    registerLogDropMetric(registry, 'podgate_test_log_lines_dropped_total', logger);
+    expect(droppedLogLines(logger)).toBe(0);
+    for (let i = 0; i < 100; i++) logger.info({ i }, 'line');
+    const dropped = droppedLogLines(logger);
+    expect(dropped).toBeGreaterThan(50);
+    expect(await registry.metrics()).toContain(`podgate_test_log_lines_dropped_total ${dropped}`);
+    // Monotonic: writing again after stdout reads again does not reset it.
+    while (stalled.length > 0) stalled.shift()!();
+    logger.info('after');
+    expect(droppedLogLines(logger)).toBe(dropped);
+    expect(droppedLogLines(pino())).toBe(0);
   });
 });

@@ -99,6 +99,12 @@ export function logJsonFields(
   );
 }
 
+/** Lines a buffered logger has dropped since it was made (0 for any other logger). */
+export function droppedLogLines(logger: Logger): number {
+  const stream = internals(logger).stream as { dropped?: unknown };
+  return typeof stream.dropped === 'function' ? Number((stream.dropped as () => number)()) : 0;
+}
+
 /** Writes what a buffered logger still holds (a no-op for others); call it at stop. */
 export function flushLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client) on a registry of each service's own, never the global
 // one: several services (tests, `podgate dev`) live in one process without clashing.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { droppedLogLines, type Logger } from './logger.js';
 
 export type { Counter, Gauge, Histogram, Registry };
 
@@ -43,4 +44,22 @@ export function createHistogram<L extends string = string>(
   labelNames: readonly L[] = [],
 ): Histogram<L> {
   return new Histogram({ name, help, buckets, labelNames, registers: [registry] });
+}
+
+/**
+ * A counter (`name`, e.g. `podgate_proxy_log_lines_dropped_total`) of the lines the service's
+ * buffered logger dropped because stdout was not read, read from the logger at each scrape.
+ * Alert on any increase: the logs have a gap.
+ */
+export function registerLogDropMetric(registry: Registry, name: string, logger: Logger): void {
+  new Counter({
+    name,
+    help: 'Log lines dropped because stdout was not read fast enough (a warning line with the count follows once it is).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const n = droppedLogLines(logger);
+      if (n > 0) this.inc(n);
+    },
+  });
 }

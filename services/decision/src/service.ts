@@ -18,6 +18,7 @@ import {
   listenHttp,
   type Readiness,
   type Registry,
+  registerLogDropMetric,
   type ServiceHandle,
   type SignalSource,
 } from '@podgate/runtime';
@@ -73,6 +74,7 @@ export async function startDecisionService(
   const { logger, clusters } = deps;
   const registry = deps.registry ?? createRegistry({ processMetricsPrefix: 'podgate_decision_' });
   const metrics = new DecisionMetrics(registry);
+  registerLogDropMetric(registry, 'podgate_decision_log_lines_dropped_total', logger);
   const sources = {
     configFiles: config.configFiles,
     ...(config.tokenFile !== undefined ? { tokenFile: config.tokenFile } : {}),

@@ -19,6 +19,7 @@ import {
   listenHttp,
   type Readiness,
   type Registry,
+  registerLogDropMetric,
   type ServiceHandle,
   type SignalSource,
 } from '@podgate/runtime';
@@ -91,6 +92,7 @@ export async function startProxyService(config: ProxyConfig, deps: ProxyServiceD
   // Read at scrape time, not set per connection.
   let openNow = () => 0;
   const metrics = new ProxyMetrics(registry, () => openNow());
+  registerLogDropMetric(registry, 'podgate_proxy_log_lines_dropped_total', logger);
   const initial = await loadProxyPlans(config);
   if (!initial.ok) throw new ProxyConfigError(initial.reason);
 

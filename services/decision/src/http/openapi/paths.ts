@@ -197,7 +197,7 @@ export const PATHS = {
       operationId: 'metrics',
       summary: 'Prometheus metrics',
       description:
-        'podgate_decision_decisions_total{endpoint,route,outcome}, podgate_decision_dry_run_refusals_total{endpoint,verdict}, podgate_decision_lookup_duration_seconds{result}, podgate_decision_request_duration_seconds{route}, podgate_decision_errors_total{code}, podgate_decision_store_reachable, podgate_config_reloads_total{result}, podgate_config_last_reload_successful, and process metrics (podgate_decision_process_*, podgate_decision_nodejs_*).',
+        'podgate_decision_decisions_total{endpoint,route,outcome}, podgate_decision_dry_run_refusals_total{endpoint,verdict}, podgate_decision_lookup_duration_seconds{result}, podgate_decision_request_duration_seconds{route}, podgate_decision_errors_total{code}, podgate_decision_store_reachable, podgate_decision_log_lines_dropped_total, podgate_config_reloads_total{result}, podgate_config_last_reload_successful, and process metrics (podgate_decision_process_*, podgate_decision_nodejs_*).',
       security: [],
       responses: {
         '200': {
