@@ -1,6 +1,7 @@
 // @podgate/runtime: the plumbing every Podgate service shares. Each capability is an
 // interface with its real implementation (and, where tests need one, a manual one).
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { type BatchedWriter, type BatchWrite, batchedWriter } from './batched-writer.js';
 export { type Clock, systemClock } from './clock.js';
 export { type ParsedConfig, parseConfig, presentOnly } from './config.js';
 export { EXIT, type ExitCode } from './exit-codes.js';

@@ -6,6 +6,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryIdentityStore } from '@podgate/identity';
+import {
+  batchedWriter,
+  createLogger,
+  createRegistry,
+  droppedLogLines,
+  type Logger,
+  type Registry,
+} from '@podgate/runtime';
 import { memoryLogger } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ledgerConfig } from '../test/configs.js';
@@ -41,7 +49,7 @@ describe('proxy service', () => {
     service = undefined;
   });
 
-  async function start(overrides: Record<string, unknown> = {}) {
+  async function start(overrides: Record<string, unknown> = {}, withLogger?: Logger, registry?: Registry) {
     upstream = await startUpstream();
     const dir = mkdtempSync(join(tmpdir(), 'proxy-service-'));
     const file = join(dir, 'podgate.yaml');
@@ -60,8 +68,15 @@ describe('proxy service', () => {
       pod('u1', '127.0.0.2', 'payments', 'worker-a'),
       pod('u2', '127.0.0.3', 'web', 'front'),
     ]);
-    const { logger, lines } = memoryLogger();
-    service = await startProxyService(parsed.config as ProxyConfig, { store, clusters: ['c'], logger });
+    const memory = memoryLogger();
+    const logger = withLogger ?? memory.logger;
+    const lines = memory.lines;
+    service = await startProxyService(parsed.config as ProxyConfig, {
+      store,
+      clusters: ['c'],
+      logger,
+      ...(registry !== undefined ? { registry } : {}),
+    });
     const port = service.listeners()[0]!.port;
     return { file, port, lines, upstreamPort: upstream.port };
   }
@@ -88,6 +103,18 @@ describe('proxy service', () => {
     ).toBe(true);
     open.end();
     await open.closed;
+  });
+
+  it('counts the connection lines its logger drops while stdout is not read, on /metrics', async () => {
+    // A buffered logger whose stdout never reads: after a few lines it drops the rest.
+    const writer = batchedWriter(() => undefined, 512, 60_000, { maxQueuedBytes: 2_048 });
+    const logger = createLogger({ service: 'podgate-proxy', level: 'info', destination: writer });
+    const registry = createRegistry();
+    const { port } = await start({}, logger, registry);
+    for (let i = 0; i < 20; i++) await exchange(port, '127.0.0.3', 'x');
+    const dropped = droppedLogLines(logger);
+    expect(dropped).toBeGreaterThan(0);
+    expect(await registry.metrics()).toContain(`podgate_proxy_log_lines_dropped_total ${dropped}`);
   });
 
   it('one JSON line per connection, with the decision and its reason', async () => {
