@@ -10,6 +10,7 @@ import { checkCommandLine, EXIT, main } from '@podgate/cli';
 import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readerEntrypoint } from './dockerfile.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const file = join(root, 'docker-compose.yml');
@@ -18,6 +19,7 @@ interface Service {
   image?: string;
   build?: { dockerfile?: string };
   command?: string[] | string;
+  entrypoint?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
   ports?: string[];
@@ -57,6 +59,12 @@ describe('docker-compose.yml', () => {
     await expect(
       run('docker-compose', ['-f', file, 'config', '--quiet'], { cwd: root }),
     ).resolves.toBeDefined();
+  });
+
+  it('runs the proxy and the decision service through the image’s entrypoint with Maglev off, the watcher as the image does', () => {
+    const entry = readerEntrypoint(readFileSync(join(root, 'infra/docker/Dockerfile'), 'utf8'));
+    const entrypoints = Object.fromEntries(podgate.map(([name, s]) => [name, s.entrypoint]));
+    expect(entrypoints).toEqual({ watcher: undefined, decision: entry, proxy: entry });
   });
 
   it('runs Redis, the watcher, two decision replicas, the proxy and an upstream, podgate ones from the Dockerfile', () => {

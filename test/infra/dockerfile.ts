@@ -101,3 +101,16 @@ export function ignorePattern(pattern: string): RegExp {
   // A pattern that names a directory excludes everything under it.
   return new RegExp(`^${body}(?:/.*)?$`);
 }
+
+/**
+ * The image's ENTRYPOINT (exec form) with V8's Maglev compiler off: what the proxy's and the
+ * decision service's manifests run instead (docs/adr/0009-no-pretenuring.md).
+ */
+export function readerEntrypoint(dockerfileText: string): string[] {
+  const runtime = stages(parseDockerfile(dockerfileText)).at(-1)!;
+  const entry = runtime.instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
+  const words = entry !== undefined ? execForm(entry.args) : undefined;
+  if (words === undefined || words[0] !== 'node')
+    throw new Error('the Dockerfile has no `node ...` ENTRYPOINT');
+  return [words[0], '--no-maglev', ...words.slice(1)];
+}

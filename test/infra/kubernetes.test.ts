@@ -3,12 +3,13 @@
 // container has requests, limits, probes and a locked-down securityContext; the readers have
 // no Kubernetes access; the watcher's access is least privilege; every reference resolves;
 // and every podgate command line is one the CLI accepts, in the environment it gets.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCommandLine, EXIT, main } from '@podgate/cli';
 import { captureIo } from '@podgate/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readerEntrypoint } from './dockerfile.js';
 import { schemaProblem } from './k8s-schema.js';
 import { type K8sObject, kustomizations, render, renderer } from './kustomize.js';
 
@@ -30,6 +31,7 @@ const objects = (dir: string) => {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   args?: string[];
   env?: Array<{ name: string; value?: string; valueFrom?: Record<string, { name?: string; key?: string }> }>;
   ports?: Array<{ name?: string; containerPort: number }>;
@@ -151,6 +153,18 @@ describe.runIf(haveRenderer || process.env.CI)('infra/kubernetes', () => {
         }
       }
       expect(problems).toEqual([]);
+    },
+  );
+
+  it.each(all)(
+    '%s: the proxy and the decision service run the image’s entrypoint with Maglev off; the watcher its own',
+    (dir) => {
+      const entry = readerEntrypoint(readFileSync(join(root, 'infra/docker/Dockerfile'), 'utf8'));
+      for (const d of deployments(objects(dir))) {
+        const [c] = containersOf(d);
+        if (component(d) === 'watcher') expect(c!.command, d.metadata.name).toBeUndefined();
+        else expect(c!.command, d.metadata.name).toEqual(entry);
+      }
     },
   );
 

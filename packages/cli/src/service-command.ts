@@ -11,6 +11,7 @@ import {
   flushLogger,
   type Logger,
   type LogLevel,
+  maglevWarning,
   nextSignal,
   type ParsedConfig,
   type ServiceHandle,
@@ -135,6 +136,11 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
     return exitFor(error);
   }
   options.onListening?.(service);
+  if (spec.perRequest) {
+    // Said once serving, after the lines that say what was loaded and where it listens.
+    const warning = maglevWarning();
+    if (warning !== null) logger.warn(warning);
+  }
 
   const code = await serveUntilStopped(service, {
     stopRequested,

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NO_PRETENURING_FLAG } from './heap-tuning.js';
+import { maglevWarning, NO_MAGLEV_FLAG, NO_PRETENURING_FLAG } from './heap-tuning.js';
 
 const modulePath = fileURLToPath(new URL('./heap-tuning.ts', import.meta.url));
 
@@ -36,5 +36,22 @@ describe('tuneHeapForRequests', () => {
     expect(
       printed(`(await import('node:v8')).default.setFlagsFromString('--no-such-podgate-flag');`),
     ).toMatch(/unrecognized flag --no-such-podgate-flag/);
+  });
+});
+
+describe('maglevWarning', () => {
+  it('warns on Node.js 24 and later unless node was told --no-maglev or --maglev', () => {
+    expect(maglevWarning('20.20.2', [])).toBeNull();
+    expect(maglevWarning('22.12.0', [])).toBeNull();
+    expect(maglevWarning('24.0.0', [])).toMatch(/--no-maglev/);
+    expect(maglevWarning('24.21.0', ['--no-maglev'])).toBeNull();
+    expect(maglevWarning('24.21.0', ['--maglev'])).toBeNull();
+    expect(maglevWarning('24.21.0', ['--max-old-space-size=512'])).toMatch(/Maglev/);
+  });
+
+  it('names a flag this Node.js accepts on its command line', () => {
+    const run = spawnSync(process.execPath, [NO_MAGLEV_FLAG, '-e', ''], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout + run.stderr).toBe('');
   });
 });

@@ -5,7 +5,13 @@ export { type BatchedWriter, type BatchWrite, batchedWriter } from './batched-wr
 export { type Clock, systemClock } from './clock.js';
 export { type ParsedConfig, parseConfig, presentOnly } from './config.js';
 export { EXIT, type ExitCode } from './exit-codes.js';
-export { KEEP_PRETENURING_FLAG, NO_PRETENURING_FLAG, tuneHeapForRequests } from './heap-tuning.js';
+export {
+  KEEP_PRETENURING_FLAG,
+  maglevWarning,
+  NO_MAGLEV_FLAG,
+  NO_PRETENURING_FLAG,
+  tuneHeapForRequests,
+} from './heap-tuning.js';
 export { type AdminDeps, createAdminApp, type ProbeSource, type Readiness } from './http/admin.js';
 export { type HttpServerHandle, listenHttp } from './http/server.js';
 export { jsonMilliseconds, jsonNumber } from './json-number.js';
