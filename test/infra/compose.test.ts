@@ -10,7 +10,7 @@ import { checkCommandLine, EXIT, main } from '@podgate/cli';
 import { captureIo } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { readerEntrypoint } from './dockerfile.js';
+import { proxyEntrypoint } from './dockerfile.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const file = join(root, 'docker-compose.yml');
@@ -61,10 +61,10 @@ describe('docker-compose.yml', () => {
     ).resolves.toBeDefined();
   });
 
-  it('runs the proxy and the decision service through the image’s entrypoint with Maglev off, the watcher as the image does', () => {
-    const entry = readerEntrypoint(readFileSync(join(root, 'infra/docker/Dockerfile'), 'utf8'));
+  it('runs the proxy through the image’s entrypoint with Maglev off, the others as the image does', () => {
+    const entry = proxyEntrypoint(readFileSync(join(root, 'infra/docker/Dockerfile'), 'utf8'));
     const entrypoints = Object.fromEntries(podgate.map(([name, s]) => [name, s.entrypoint]));
-    expect(entrypoints).toEqual({ watcher: undefined, decision: entry, proxy: entry });
+    expect(entrypoints).toEqual({ watcher: undefined, decision: undefined, proxy: entry });
   });
 
   it('runs Redis, the watcher, two decision replicas, the proxy and an upstream, podgate ones from the Dockerfile', () => {

@@ -103,10 +103,10 @@ export function ignorePattern(pattern: string): RegExp {
 }
 
 /**
- * The image's ENTRYPOINT (exec form) with V8's Maglev compiler off: what the proxy's and the
- * decision service's manifests run instead (docs/adr/0009-no-pretenuring.md).
+ * The image's ENTRYPOINT (exec form) with V8's Maglev compiler off: what the proxy's manifests
+ * run instead (docs/adr/0009-no-pretenuring.md).
  */
-export function readerEntrypoint(dockerfileText: string): string[] {
+export function proxyEntrypoint(dockerfileText: string): string[] {
   const runtime = stages(parseDockerfile(dockerfileText)).at(-1)!;
   const entry = runtime.instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
   const words = entry !== undefined ? execForm(entry.args) : undefined;

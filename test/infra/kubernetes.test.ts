@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkCommandLine, EXIT, main } from '@podgate/cli';
 import { captureIo } from '@podgate/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readerEntrypoint } from './dockerfile.js';
+import { proxyEntrypoint } from './dockerfile.js';
 import { schemaProblem } from './k8s-schema.js';
 import { type K8sObject, kustomizations, render, renderer } from './kustomize.js';
 
@@ -157,13 +157,13 @@ describe.runIf(haveRenderer || process.env.CI)('infra/kubernetes', () => {
   );
 
   it.each(all)(
-    '%s: the proxy and the decision service run the image’s entrypoint with Maglev off; the watcher its own',
+    '%s: the proxy runs the image’s entrypoint with Maglev off; the watcher and the decision service the image’s own',
     (dir) => {
-      const entry = readerEntrypoint(readFileSync(join(root, 'infra/docker/Dockerfile'), 'utf8'));
+      const entry = proxyEntrypoint(readFileSync(join(root, 'infra/docker/Dockerfile'), 'utf8'));
       for (const d of deployments(objects(dir))) {
         const [c] = containersOf(d);
-        if (component(d) === 'watcher') expect(c!.command, d.metadata.name).toBeUndefined();
-        else expect(c!.command, d.metadata.name).toEqual(entry);
+        if (component(d) === 'proxy') expect(c!.command, d.metadata.name).toEqual(entry);
+        else expect(c!.command, d.metadata.name).toBeUndefined();
       }
     },
   );

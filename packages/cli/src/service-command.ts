@@ -41,6 +41,11 @@ export interface ServiceCommandSpec<C, S extends ServiceHandle> {
    * createLogger) and V8 tuned for short-lived per-request state (runtime's heap-tuning.ts).
    */
   perRequest?: boolean;
+  /**
+   * Warn at start when node runs V8's Maglev compiler where it was measured to keep finished
+   * connections alive (the proxy on Node.js 24; the decision service showed no difference).
+   */
+  maglevWarning?: boolean;
   /** Checks what can be checked before the store is opened (files named by flags); throws to refuse. */
   precheck?(config: C): Promise<void>;
   storeOptions(config: C, onError: (error: unknown) => void): StoreOptions;
@@ -136,7 +141,7 @@ export async function runServiceCommand<C, S extends ServiceHandle>(
     return exitFor(error);
   }
   options.onListening?.(service);
-  if (spec.perRequest) {
+  if (spec.maglevWarning) {
     // Said once serving, after the lines that say what was loaded and where it listens.
     const warning = maglevWarning();
     if (warning !== null) logger.warn(warning);

@@ -29,12 +29,12 @@ export function tuneHeapForRequests(execArgv: readonly string[] = process.execAr
   return true;
 }
 
-/** The node flag that turns V8's Maglev compiler off (the manifests give it to the readers). */
+/** The node flag that turns V8's Maglev compiler off (the manifests give it to the proxy). */
 export const NO_MAGLEV_FLAG = '--no-maglev';
 
 /**
- * A warning for a per-request service started on Node.js 24 or later with V8's Maglev compiler
- * on (its default), or null. Measured on the proxy at 1,000 connections a second on Node.js 24
+ * A warning for the proxy started on Node.js 24 or later with V8's Maglev compiler on (its
+ * default), or null. Measured on the proxy at 1,000 connections a second on Node.js 24
  * (--trace-gc-nvp, two runs each): 3.2 MB surviving each scavenge and 12-14 ms pauses with
  * Maglev, 43-46 KB and 1.7-1.9 ms without, and less CPU per connection without (wrk, 6
  * alternating rounds). Node.js 22 runs Maglev too but did not show this (docs/proxy.md), so it
@@ -47,5 +47,5 @@ export function maglevWarning(
 ): string | null {
   const major = Number(nodeVersion.split('.')[0]);
   if (!(major >= 24) || execArgv.includes(NO_MAGLEV_FLAG) || execArgv.includes('--maglev')) return null;
-  return `node runs V8's Maglev compiler (Node.js ${nodeVersion}): at high request rates it keeps finished requests alive through young-generation collections (pauses of 10+ ms measured); start node with ${NO_MAGLEV_FLAG} (the shipped manifests do), or with --maglev to keep it and silence this`;
+  return `node runs V8's Maglev compiler (Node.js ${nodeVersion}): at high connection rates it keeps finished connections alive through young-generation collections (pauses of 10+ ms measured); start node with ${NO_MAGLEV_FLAG} (the shipped manifests do), or with --maglev to keep it and silence this`;
 }

@@ -25,6 +25,7 @@ export function runProxyCommand(
       parse: parseProxyFlags,
       logLevel: (config) => config.logLevel,
       perRequest: true,
+      maglevWarning: true,
       storeOptions: readerStoreOptions,
       memoryStoreWarning: READER_MEMORY_STORE_WARNING,
       start: (config, deps) => startProxyService(config, { ...deps, clusters: config.clusters }),
