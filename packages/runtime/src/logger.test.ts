@@ -59,6 +59,26 @@ describe('logJsonFields', () => {
     expect(ours.text).toHaveLength(1);
   });
 
+  it('writes as pino does again after the bindings change and for each message of one logger', () => {
+    const ours = raw();
+    const theirs = raw();
+    const settings = { level: 'info', base: { service: 's' }, timestamp: () => ',"time":42' };
+    const mine = pino(settings, ours.destination);
+    const pinos = pino(settings, theirs.destination);
+    const text = JSON.stringify(fields).slice(1, -1);
+    for (const [logger, write] of [
+      [mine, (msg: string) => logJsonFields(mine, 'info', text, msg)],
+      [pinos, (msg: string) => pinos.info(fields, msg)],
+    ] as const) {
+      write('decision');
+      write('connection');
+      logger.setBindings({ replica: 2 });
+      write('decision');
+    }
+    expect(ours.text).toEqual(theirs.text);
+    expect(ours.text).toHaveLength(3);
+  });
+
   it("keeps a child logger's bindings and the level's number", () => {
     const { lines, destination } = capture();
     const child = createLogger({ service: 's', level: 'info', destination }).child({ part: 'x' });

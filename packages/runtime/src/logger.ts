@@ -23,12 +23,6 @@ export interface LoggerOptions {
   bufferBytes?: number;
   /** With bufferBytes: the longest a line waits. Default 100 ms. */
   flushIntervalMs?: number;
-  /**
-   * With bufferBytes: how much may wait for a stdout that is not read before lines are dropped
-   * (counted, and told in a warning line once stdout takes lines again). Default 64 batches,
-   * at least 16 MiB.
-   */
-  maxQueuedBytes?: number;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -38,10 +32,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const dropNote = droppedLinesNote(options.service);
   return pino(
     settings,
-    batchedWriter(stdoutBatchWrite, options.bufferBytes, options.flushIntervalMs ?? 100, {
-      dropNote,
-      ...(options.maxQueuedBytes !== undefined ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
-    }),
+    // What waits for an unread stdout is bounded at the writer's default (16 MiB at 256 KiB).
+    batchedWriter(stdoutBatchWrite, options.bufferBytes, options.flushIntervalMs ?? 100, { dropNote }),
   );
 }
 
@@ -64,7 +56,6 @@ function internals(logger: Logger) {
   return {
     levelPrefix: at[lsCacheSym] as Record<number, string>,
     time: at[timeSym] as () => string,
-    bindings: at[chindingsSym] as string,
     messageKey: at[messageKeySym] as string,
     end: at[endSym] as string,
     stream: at[streamSym] as DestinationStream & Record<symbol, unknown>,
@@ -72,13 +63,36 @@ function internals(logger: Logger) {
 }
 
 /**
+ * What logJsonFields needs of a logger that does not change once it is made, read once per
+ * logger (it runs once per connection or request), and each message's end of line, made once.
+ */
+interface LineParts {
+  parts: ReturnType<typeof internals>;
+  metadata: boolean;
+  /** `,"msg":"<msg>"}` + newline, per message. */
+  tails: Map<string, string>;
+}
+const lineParts = new WeakMap<Logger, LineParts>();
+
+function partsOf(logger: Logger): LineParts {
+  let found = lineParts.get(logger);
+  if (found === undefined) {
+    const parts = internals(logger);
+    found = { parts, metadata: parts.stream[needsMetadataGsym] === true, tails: new Map() };
+    lineParts.set(logger, found);
+  }
+  return found;
+}
+
+/**
  * Writes the line `logger[level](JSON.parse(`{${fields}}`), msg)` would write, with the fields
  * already serialised by the caller (`"a":1,"b":{...}`, no braces). For a line written once per
  * request whose biggest field is JSON the caller has built anyway (the decision service's
- * answer): pino would stringify it a second time, and its key-by-key walk cost more than the
- * rest of the request's logging together. The line is pino's own (level, time, the bindings,
- * the fields, the message) through pino's own destination; where that destination wants the
- * line's object as well (a multistream), the object is parsed and handed to pino instead.
+ * answer, the proxy's connection): pino would stringify it a second time, and its key-by-key
+ * walk cost more than the rest of the request's logging together. The line is pino's own
+ * (level, time, the bindings, the fields, the message) through pino's own destination; where
+ * that destination wants the line's object as well (a multistream), the object is parsed and
+ * handed to pino instead.
  */
 export function logJsonFields(
   logger: Logger,
@@ -87,15 +101,20 @@ export function logJsonFields(
   msg: string,
 ): void {
   if (!logger.isLevelEnabled(level)) return;
-  const pinoParts = internals(logger);
-  if (pinoParts.stream[needsMetadataGsym] === true) {
+  const { parts, metadata, tails } = partsOf(logger);
+  if (metadata) {
     logger[level](JSON.parse(`{${fields}}`) as object, msg);
     return;
   }
-  const { levelPrefix, time, bindings, messageKey, end, stream } = pinoParts;
-  const num = logger.levels.values[level]!;
-  stream.write(
-    `${levelPrefix[num]}${time.call(logger)}${bindings},${fields},${JSON.stringify(messageKey)}:${JSON.stringify(msg)}${end}`,
+  let tail = tails.get(msg);
+  if (tail === undefined) {
+    tail = `,${JSON.stringify(parts.messageKey)}:${JSON.stringify(msg)}${parts.end}`;
+    tails.set(msg, tail);
+  }
+  // The bindings are read each time: pino's setBindings replaces them.
+  const bindings = (logger as unknown as Record<symbol, string>)[chindingsSym];
+  parts.stream.write(
+    `${parts.levelPrefix[logger.levels.values[level]!]}${parts.time.call(logger)}${bindings},${fields}${tail}`,
   );
 }
 
