@@ -38,8 +38,8 @@ interface Process {
   port: number;
 }
 
-async function spawnDecision(args: string[]): Promise<Process> {
-  const child = spawn(process.execPath, [bin, 'decision', ...args], {
+async function spawnDecision(args: string[], nodeFlags: string[] = []): Promise<Process> {
+  const child = spawn(process.execPath, [...nodeFlags, bin, 'decision', ...args], {
     env: { ...process.env, REDIS_URL: redis.url, PODGATE_CLUSTER: CLUSTER, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -160,5 +160,30 @@ describe('podgate decision (a real process)', () => {
       p.child.kill('SIGTERM');
     }
     expect(await p.exited).toBe(0);
+  });
+
+  it("tunes V8's heap for requests and says so; a growing factor given to node is left as given", async () => {
+    const args = [
+      '--config',
+      EXAMPLE_CONFIG,
+      '--insecure-no-auth',
+      '--key-prefix',
+      'cmd:',
+      '--listen',
+      '127.0.0.1:0',
+    ];
+    const tuned = (p: Process) => p.lines().find((l) => l.msg === 'V8 tuned for answering requests')?.v8;
+    for (const [nodeFlags, expected] of [
+      [[], ['--no-allocation-site-pretenuring', '--heap-growing-percent=300']],
+      [['--heap-growing-percent=100'], ['--no-allocation-site-pretenuring']],
+    ] as const) {
+      const p = await spawnDecision(args, [...nodeFlags]);
+      try {
+        expect(tuned(p)).toEqual(expected);
+      } finally {
+        p.child.kill('SIGTERM');
+      }
+      expect(await p.exited).toBe(0);
+    }
   });
 });

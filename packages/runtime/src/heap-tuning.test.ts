@@ -3,15 +3,25 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { maglevWarning, NO_MAGLEV_FLAG, NO_PRETENURING_FLAG } from './heap-tuning.js';
+import {
+  HEAP_GROWING_PERCENT,
+  maglevWarning,
+  NO_MAGLEV_FLAG,
+  NO_PRETENURING_FLAG,
+  tuneHeapGrowth,
+} from './heap-tuning.js';
 
 const modulePath = fileURLToPath(new URL('./heap-tuning.ts', import.meta.url));
 
 /** Everything a fresh Node.js prints (stdout, then stderr) while running `code` as a module. */
-function printed(code: string): string {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    encoding: 'utf8',
-  });
+function printed(code: string, nodeFlags: string[] = []): string {
+  const run = spawnSync(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', '--input-type=module', '-e', code],
+    {
+      encoding: 'utf8',
+    },
+  );
   expect(run.status).toBe(0);
   return run.stdout + run.stderr;
 }
@@ -36,6 +46,37 @@ describe('tuneHeapForRequests', () => {
     expect(
       printed(`(await import('node:v8')).default.setFlagsFromString('--no-such-podgate-flag');`),
     ).toMatch(/unrecognized flag --no-such-podgate-flag/);
+  });
+});
+
+describe('tuneHeapGrowth', () => {
+  const load = `const m = await import(${JSON.stringify(modulePath)});`;
+
+  it('sets a growing factor this Node.js recognises: 300% unless told otherwise', () => {
+    expect(HEAP_GROWING_PERCENT).toBe(300);
+    expect(printed(`${load} console.log(m.tuneHeapGrowth([]));`)).toBe('--heap-growing-percent=300\n');
+  });
+
+  it('is honoured by the running V8: the next full collection sets its limit with that factor', () => {
+    // V8 says the limit it sets after each full collection with --trace-gc-verbose. Its own
+    // factor is at most 4; a limit past 5 times the live size shows a factor set from JavaScript
+    // after start-up is read (were it read only at start, the limit would stay within 4x).
+    const out = printed(`${load} m.tuneHeapGrowth([], 1000); globalThis.gc();`, [
+      '--expose-gc',
+      '--trace-gc-verbose',
+    ]);
+    const limits = [...out.matchAll(/\[HeapController\] Limit: old size: (\d+) KB, new limit: (\d+) KB/g)];
+    expect(limits.length).toBeGreaterThan(0);
+    const [, live, limit] = limits.at(-1)!;
+    expect(Number(limit) / Number(live)).toBeGreaterThan(5);
+  });
+
+  it('leaves V8 alone when node was given a growing factor (either spelling)', () => {
+    expect(tuneHeapGrowth(['--heap-growing-percent=100'])).toBeNull();
+    expect(tuneHeapGrowth(['--heap_growing_percent=100'])).toBeNull();
+    expect(printed(`${load} console.log(m.tuneHeapGrowth(['--max-old-space-size=512']));`)).toBe(
+      '--heap-growing-percent=300\n',
+    );
   });
 });
 

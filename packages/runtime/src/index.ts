@@ -6,11 +6,13 @@ export { type Clock, systemClock } from './clock.js';
 export { type ParsedConfig, parseConfig, presentOnly } from './config.js';
 export { EXIT, type ExitCode } from './exit-codes.js';
 export {
+  HEAP_GROWING_PERCENT,
   KEEP_PRETENURING_FLAG,
   maglevWarning,
   NO_MAGLEV_FLAG,
   NO_PRETENURING_FLAG,
   tuneHeapForRequests,
+  tuneHeapGrowth,
 } from './heap-tuning.js';
 export { type AdminDeps, createAdminApp, type ProbeSource, type Readiness } from './http/admin.js';
 export { type HttpServerHandle, listenHttp } from './http/server.js';

@@ -25,6 +25,7 @@ export function runDecisionCommand(
       parse: parseDecisionFlags,
       logLevel: (config) => config.logLevel,
       perRequest: true,
+      heapGrowth: true,
       storeOptions: readerStoreOptions,
       memoryStoreWarning: READER_MEMORY_STORE_WARNING,
       start: (config, deps) => startDecisionService(config, { ...deps, clusters: config.clusters }),
