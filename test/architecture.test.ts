@@ -131,18 +131,22 @@ describe('the layers (docs/ARCHITECTURE.md)', () => {
     expect(violations('packages/errors', [], (s) => !s.startsWith('.'))).toEqual([]);
   });
 
-  it('@podgate/policy imports no I/O (node:net only for isIPv6) and only @podgate/errors', () => {
+  it('@podgate/yaml-depth imports nothing but the yaml package (pure)', () => {
+    expect(violations('packages/yaml-depth', [], (s) => !s.startsWith('.') && s !== 'yaml')).toEqual([]);
+  });
+
+  it('@podgate/policy imports no I/O (node:net only for isIPv6) and only @podgate/errors and @podgate/yaml-depth', () => {
     const io = (s: string, i: Import) =>
       IO_MODULES.includes(s) ||
       (s.startsWith('node:') && !(s === 'node:net' && /^import \{ isIPv6 \}/.test(i.statement)));
-    expect(violations('packages/policy', ['@podgate/errors'], io)).toEqual([]);
+    expect(violations('packages/policy', ['@podgate/errors', '@podgate/yaml-depth'], io)).toEqual([]);
   });
 
-  it('@podgate/identity imports no service plumbing and only @podgate/errors (its only I/O: the store sockets)', () => {
+  it('@podgate/identity imports no service plumbing and only @podgate/errors and @podgate/yaml-depth (its only I/O: the store sockets)', () => {
     const plumbing = (s: string) =>
       SERVICE_PLUMBING.includes(s) ||
       ['node:fs', 'node:fs/promises', 'node:http', 'node:https', 'node:child_process'].includes(s);
-    expect(violations('packages/identity', ['@podgate/errors'], plumbing)).toEqual([]);
+    expect(violations('packages/identity', ['@podgate/errors', '@podgate/yaml-depth'], plumbing)).toEqual([]);
   });
 
   it('@podgate/runtime imports no domain package but the pure policy engine', () => {

@@ -294,3 +294,27 @@ describe('fuzzed policy files through POST /v1/validate', () => {
     await stillServing();
   }, 120_000);
 });
+
+describe('deeply nested YAML through POST /v1/validate', () => {
+  // A block sequence nests a level every two characters: within the 1 MiB body limit, half a
+  // million levels. Left to the YAML parser, a couple of thousand could kill a fresh process
+  // (V8's fatal error near a stack overflow) and a 1 MiB body held the event loop for seconds.
+  it.each([
+    ['block sequences', `on_tcp_connect:\n${'- '.repeat(500_000)}a\n`],
+    ['block mappings', `${Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} v\n`],
+    ['flow inside block', `on_tcp_connect:\n${'- '.repeat(40)}${'['.repeat(400_000)}\n`],
+  ])('%s: 422 saying so, and decisions go on', async (_name, body) => {
+    const r = await httpRequest({
+      port: decision.port,
+      path: '/v1/validate',
+      method: 'POST',
+      headers: { ...bearer(), 'content-type': 'application/yaml' },
+      body,
+    });
+    expect(r.status, r.text.slice(0, 300)).toBe(422);
+    expect(r.json().diagnostics).toContainEqual(
+      expect.objectContaining({ message: 'YAML: nesting is too deep (the limit is 64 levels)' }),
+    );
+    await stillServing();
+  });
+});

@@ -7,6 +7,8 @@
 // so memory is bounded by one pod; any other layout is read whole and limited in size.
 // Items are read with js-yaml (about 10x faster: it builds plain values, no nodes) unless
 // they may hold an anchor or alias: js-yaml has no alias limit, the `yaml` package has.
+
+import { yamlTooDeepAt } from '@podgate/yaml-depth';
 import { CORE_SCHEMA, type LoadOptions, load as loadJsYaml, YAMLException } from 'js-yaml';
 import {
   type Document,
@@ -21,7 +23,6 @@ import {
 } from 'yaml';
 import { IdentityError } from './errors.js';
 import { type PodLike, slimPod } from './pod-like.js';
-import { flowTooDeepAt } from './yaml-flow-depth.js';
 
 const LIST_KINDS = new Set(['List', 'PodList']);
 /** Files not in kubectl's layout are parsed whole; this bounds that parse's memory. */
@@ -55,7 +56,7 @@ export function parsePodsYaml(text: string, file: string): PodLike[] {
 }
 
 function parseWhole(text: string, fail: Fail): PodLike[] {
-  refuseDeepFlow(text, 0, fail);
+  refuseDeep(text, 0, fail);
   const docs = parseAllDocuments(text, { uniqueKeys: false });
   if (!Array.isArray(docs)) return []; // an empty stream
   const pods: PodLike[] = [];
@@ -130,7 +131,7 @@ function parseByItem(text: string, layout: Layout, fail: Fail): PodLike[] {
   const envelope = text.slice(0, layout.blockStart) + text.slice(layout.blockEnd);
   const failEnvelope: Fail = (offset, message) =>
     fail(offset !== undefined && offset >= layout.blockStart ? offset + cut : offset, message);
-  refuseDeepFlow(envelope, 0, failEnvelope);
+  refuseDeep(envelope, 0, failEnvelope);
   const doc = parseDocument(envelope, { uniqueKeys: false });
   const error = doc.errors[0];
   if (error !== undefined) failEnvelope(error.pos[0], yamlMessage(error.message));
@@ -192,7 +193,7 @@ function readItem(chunk: string, from: number, fail: Fail): PodLike {
 
 /** One item with the `yaml` package, whose alias expansion is limited. */
 function readItemWithNodes(chunk: string, from: number, fail: Fail): PodLike {
-  refuseDeepFlow(chunk, from, fail);
+  refuseDeep(chunk, from, fail);
   const itemDoc = parseDocument(chunk, { uniqueKeys: false });
   const itemError = itemDoc.errors[0];
   if (itemError !== undefined) fail(from + itemError.pos[0], yamlMessage(itemError.message));
@@ -221,9 +222,10 @@ function checkUniqueKeys(doc: Document, base: number, fail: Fail): void {
   });
 }
 
-/** Flow nesting past MAX_DEPTH, refused before the `yaml` package recurses into it. */
-function refuseDeepFlow(text: string, base: number, fail: Fail): void {
-  const at = flowTooDeepAt(text, MAX_DEPTH);
+/** Nesting (block or flow) past MAX_DEPTH, refused before the `yaml` package recurses into it. */
+function refuseDeep(text: string, base: number, fail: Fail): void {
+  // MAX_DEPTH levels below the document's root, as the readers count; yamlTooDeepAt counts the root.
+  const at = yamlTooDeepAt(text, MAX_DEPTH + 1);
   if (at !== null) fail(base + at, TOO_DEEP);
 }
 

@@ -1,5 +1,7 @@
 // Hostile configuration: every refusal is one clear diagnostic at file:line:col, in bounded time,
 // and nothing a user writes (alias bombs, deep nesting, `__proto__` keys) reaches JS internals.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, loadPolicyFiles } from '../index.js';
 import { input, pod } from '../test-support.js';
@@ -182,6 +184,39 @@ describe('hostile policy files are refused clearly', () => {
         'deep.yaml:1:81: error: YAML: nesting is too deep (the limit is 64 levels)',
       ]);
     }
+  });
+
+  it('deep block nesting in a fresh process: refused where it starts, the process lives', () => {
+    // `- ` opens a block level every two characters. Left to the parser, 2 KB of it killed a
+    // fresh Node.js outright (V8's "RegExpCompiler Allocation failed - process out of memory"
+    // near the stack overflow), which no in-process test sees once the regexes are compiled.
+    const index = fileURLToPath(new URL('../index.ts', import.meta.url));
+    const code = `
+      const { loadPolicyFiles, formatDiagnostic } = await import(${JSON.stringify(index)});
+      const texts = [
+        '- '.repeat(1000) + 'a\\n',
+        'on_tcp_connect:\\n' + '- '.repeat(200000) + 'a\\n',
+        Array.from({ length: 1500 }, (_, i) => ' '.repeat(i) + (i % 2 ? '- ' : 'k: ')).join('\\n') + 'v\\n',
+      ];
+      for (const text of texts) {
+        const r = loadPolicyFiles([{ path: 'deep.yaml', text }]);
+        console.log(r.ok ? 'loaded' : r.errors.map(formatDiagnostic).join(' | '));
+      }`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).not.toMatch(/FATAL|out of memory/);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      // The 66th `- ` (64 levels below the root are allowed); on line 2 the first `- ` shares
+      // its key's column, which the bound counts as the same level.
+      'deep.yaml:1:131: error: YAML: nesting is too deep (the limit is 64 levels)',
+      'deep.yaml:2:131: error: YAML: nesting is too deep (the limit is 64 levels)',
+      expect.stringMatching(
+        /^deep\.yaml:\d+:\d+: error: YAML: nesting is too deep \(the limit is 64 levels\)$/,
+      ),
+    ]);
   });
 
   it('limits are options', () => {

@@ -1,8 +1,9 @@
 // YAML to plain values, keeping where every value came from. The `yaml` package's own toJS()
 // loses positions and turns an unquoted `- !(expr)` into garbage, so we walk its nodes ourselves.
+
+import { yamlTooDeepAt } from '@podgate/yaml-depth';
 import { isAlias, isMap, isScalar, isSeq, type Node, parseAllDocuments, Scalar } from 'yaml';
 import type { DiagnosticSink } from '../diagnostics.js';
-import { flowTooDeepAt } from './yaml-flow-depth.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
@@ -61,9 +62,10 @@ export function parseYamlFile(
     );
     return [];
   }
-  // Deeper flow nesting than the walker below accepts: refused before the parser recurses
-  // into it (see yaml-flow-depth.ts: the parser's own stack overflow can kill the process).
-  const tooDeep = flowTooDeepAt(text, limits.maxDepth);
+  // Deeper nesting (block or flow) than the walker below accepts: refused before the parser
+  // recurses into it (@podgate/yaml-depth: the parser's own stack overflow can kill the process).
+  // The walker counts levels below the document's root; yamlTooDeepAt counts the root too.
+  const tooDeep = yamlTooDeepAt(text, limits.maxDepth + 1);
   if (tooDeep !== null) {
     sink.error(tooDeep, `YAML: nesting is too deep (the limit is ${limits.maxDepth} levels)`);
     return [];

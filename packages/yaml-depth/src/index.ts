@@ -1,0 +1,1 @@
+export { yamlTooDeepAt } from './depth.js';
