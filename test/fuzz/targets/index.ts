@@ -9,4 +9,5 @@ export const TARGETS: Readonly<Record<string, () => Promise<FuzzTarget>>> = {
   'watch-lines': async () => (await import('./watch-lines.js')).watchLinesTarget,
   'policy-yaml': async () => (await import('./policy.js')).policyYamlTarget,
   'policy-cel': async () => (await import('./policy.js')).policyCelTarget,
+  'yaml-depth': async () => (await import('./yaml-depth.js')).yamlDepthTarget,
 };
