@@ -9,9 +9,11 @@
 // Block depth from indentation, as YAML defines it: a block collection is opened by an
 // indicator (`-`, `?`, or the `:` after an implicit key) at a column; a later indicator at a
 // lower column closes every collection opened further right; one at the same column is a
-// sibling. The count never exceeds the real depth (a refusal never comes early) and is at least
-// half of it: the one undercount is a block sequence written at its parent key's own column
-// (`key:` then `- item` under it), which YAML allows and which this counts as a sibling.
+// sibling. For YAML laid out as the specification requires, the count never exceeds the real
+// depth (a refusal never comes early) and is at least half of it: the one undercount is a block
+// sequence written at its parent key's own column (`key:` then `- item` under it), which YAML
+// allows and which this counts as a sibling. (Mis-indented text that the `yaml` package reads
+// without an error, dropping what it cannot place, may count deeper than what it keeps.)
 import { CST, Lexer } from 'yaml';
 
 /** Zero-width markers the lexer adds (they are not characters of the source). */
