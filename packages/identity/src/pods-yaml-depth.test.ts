@@ -22,8 +22,6 @@ describe('parsePodsYaml: flow nesting depth', () => {
   // counts block levels too, says where it stopped instead).
   it.each([
     ['a Pod document', `${POD}spec: ${nested(LIMIT + 1)}\n`, `3:${7 + LIMIT}`],
-    // Levels are counted from the document's root, block and flow alike; `items:` and its `- `
-    // share a column, which the count takes as one level (the undercount it allows).
     ['a List item with an anchor', list(`${ANCHORED_ITEM}  spec: ${nested(LIMIT + 1)}\n`), `5:${8 + LIMIT}`],
     ['a List item', list(`${ITEM}  spec: ${nested(LIMIT + 1)}\n`), '5:\\d+'],
     ['the List envelope', list(ITEM, `extra: ${nested(LIMIT + 1)}\n`), `8:${8 + LIMIT}`],
@@ -72,8 +70,8 @@ describe('parsePodsYaml: block nesting depth', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(line).toMatch(new RegExp(`^p\\.yaml:\\d+:\\d+: ${TOO_DEEP}$`));
-    // Where the bound stops it (the `- ` that opens level LIMIT + 2, the root counted), not
+    // Where the bound stops it (the scalar read LIMIT + 1 levels deep, the root counted), not
     // wherever a parser's stack happened to run out.
-    expect(lines[0]).toMatch(new RegExp(`^p\\.yaml:1:${2 * (LIMIT + 2) - 1}: `));
+    expect(lines[0]).toMatch(new RegExp(`^p\\.yaml:1:${2 * (LIMIT + 1) + 1}: `));
   });
 });

@@ -224,8 +224,9 @@ function checkUniqueKeys(doc: Document, base: number, fail: Fail): void {
 
 /** Nesting (block or flow) past MAX_DEPTH, refused before the `yaml` package recurses into it. */
 function refuseDeep(text: string, base: number, fail: Fail): void {
-  // MAX_DEPTH levels below the document's root, as the readers count; yamlTooDeepAt counts the root.
-  const at = yamlTooDeepAt(text, MAX_DEPTH + 1);
+  // The bound alone holds a pods file to MAX_DEPTH (no walker counts after it): counted with the
+  // root, to within the one level of a flow collection's items.
+  const at = yamlTooDeepAt(text, MAX_DEPTH);
   if (at !== null) fail(base + at, TOO_DEEP);
 }
 

@@ -54,7 +54,7 @@ const cases: Array<{ name: string; text: string; first: RegExp; line?: number; c
     name: 'deep block nesting',
     text: nestedKeys(70),
     first: /^YAML: nesting is too deep/,
-    line: 65,
+    line: 66,
   },
   {
     name: 'file over the size limit',
@@ -181,7 +181,7 @@ describe('hostile policy files are refused clearly', () => {
     for (let i = 0; i < 10; i++) {
       const result = loadPolicyFiles([{ path: 'deep.yaml', text }]);
       expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
-        'deep.yaml:1:81: error: YAML: nesting is too deep (the limit is 64 levels)',
+        'deep.yaml:1:82: error: YAML: nesting is too deep (the limit is 64 levels)',
       ]);
     }
   });
@@ -209,13 +209,23 @@ describe('hostile policy files are refused clearly', () => {
     expect(run.stderr).not.toMatch(/FATAL|out of memory/);
     expect(run.status).toBe(0);
     expect(run.stdout.trim().split('\n')).toEqual([
-      // The 66th `- ` (64 levels below the root are allowed); on line 2 the first `- ` shares
-      // its key's column, which the bound counts as the same level.
-      'deep.yaml:1:131: error: YAML: nesting is too deep (the limit is 64 levels)',
+      // Where the parser holds more levels open than 64 below the root (and the document, and
+      // the scalar being read).
+      'deep.yaml:1:133: error: YAML: nesting is too deep (the limit is 64 levels)',
       'deep.yaml:2:131: error: YAML: nesting is too deep (the limit is 64 levels)',
       expect.stringMatching(
         /^deep\.yaml:\d+:\d+: error: YAML: nesting is too deep \(the limit is 64 levels\)$/,
       ),
+    ]);
+  });
+
+  it("the parser's own stack overflow, past a caller's much larger limit: one error, not a throw", () => {
+    // Block sequences inside a flow collection: the parser builds them, and closes all of them
+    // recursively at the `]` (a RangeError thrown from the parser itself).
+    const text = `[\n${'- '.repeat(20_000)}a]\n`;
+    const result = loadPolicyFiles([{ path: 'deep.yaml', text }], { maxYamlDepth: 1_000_000 });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      'deep.yaml:2:40002: error: YAML: nesting is too deep (the limit is 1000000 levels)',
     ]);
   });
 
