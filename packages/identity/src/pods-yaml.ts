@@ -63,7 +63,7 @@ function parseWhole(text: string, fail: Fail): PodLike[] {
   for (const doc of docs) {
     const error = doc.errors[0];
     if (error !== undefined) fail(error.pos[0], yamlMessage(error.message));
-    checkUniqueKeys(doc, 0, fail);
+    checkNodes(doc, 0, fail);
     const root = doc.contents;
     // An empty document, e.g. after a trailing `---`.
     if (root === null || (isScalar(root) && root.value === null)) continue;
@@ -135,7 +135,7 @@ function parseByItem(text: string, layout: Layout, fail: Fail): PodLike[] {
   const doc = parseDocument(envelope, { uniqueKeys: false });
   const error = doc.errors[0];
   if (error !== undefined) failEnvelope(error.pos[0], yamlMessage(error.message));
-  checkUniqueKeys(doc, 0, failEnvelope);
+  checkNodes(doc, 0, failEnvelope);
   const root = doc.contents;
   if (!isMap(root)) failEnvelope(root?.range?.[0], 'expected a Pod, a PodList or a List of pods');
   checkListKind(doc.get('kind'), root as Node, failEnvelope);
@@ -197,7 +197,7 @@ function readItemWithNodes(chunk: string, from: number, fail: Fail): PodLike {
   const itemDoc = parseDocument(chunk, { uniqueKeys: false });
   const itemError = itemDoc.errors[0];
   if (itemError !== undefined) fail(from + itemError.pos[0], yamlMessage(itemError.message));
-  checkUniqueKeys(itemDoc, from, fail);
+  checkNodes(itemDoc, from, fail);
   const seq = itemDoc.contents;
   if (!isSeq(seq) || seq.items.length !== 1) fail(from, 'each item must be a Pod object');
   const node = (seq as { items: unknown[] }).items[0] as Node;
@@ -208,9 +208,18 @@ function readItemWithNodes(chunk: string, from: number, fail: Fail): PodLike {
 /**
  * Duplicate keys are refused, as js-yaml refuses them: which one wins is a guess another
  * reader may make differently. The `yaml` package's own check is quadratic in a map's size.
+ * More than MAX_ALIAS_COUNT aliases are refused before toJS: where an anchor's value holds no
+ * alias (an empty list, say), the package counts its expansion as 0 and walks the whole
+ * document again at every use, so 8,000 uses in 40 KB took 7.9 s (quadratic in the file).
  */
-function checkUniqueKeys(doc: Document, base: number, fail: Fail): void {
+function checkNodes(doc: Document, base: number, fail: Fail): void {
+  let aliases = 0;
   visit(doc, {
+    Alias(_, alias) {
+      if (++aliases > MAX_ALIAS_COUNT) {
+        fail(base + (alias.range?.[0] ?? 0), `too many YAML aliases (more than ${MAX_ALIAS_COUNT})`);
+      }
+    },
     Map(_, map) {
       const seen = new Set<unknown>();
       for (const { key } of map.items) {
@@ -224,8 +233,9 @@ function checkUniqueKeys(doc: Document, base: number, fail: Fail): void {
 
 /** Nesting (block or flow) past MAX_DEPTH, refused before the `yaml` package recurses into it. */
 function refuseDeep(text: string, base: number, fail: Fail): void {
-  // The bound alone holds a pods file to MAX_DEPTH (no walker counts after it): counted with the
-  // root, to within the one level of a flow collection's items.
+  // Nothing counts levels after this bound: a pods file nests at most MAX_DEPTH levels as the
+  // parser holds them (its values at most twice that: flow sequences of `k: v` entries), and
+  // the composer's recursion follows the parser's.
   const at = yamlTooDeepAt(text, MAX_DEPTH);
   if (at !== null) fail(base + at, TOO_DEEP);
 }

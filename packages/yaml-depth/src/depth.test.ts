@@ -79,6 +79,13 @@ describe('yamlTooDeepAt', () => {
     expect(yamlTooDeepAt(text, 65)).not.toBeNull();
   });
 
+  it('flow sequences of `k: v` entries (a map each, with no stack entry): at least half the depth', () => {
+    const text = '[a: [a: [a: x]]]\n';
+    expect(realDepth(text)).toBe(6);
+    expect(counted(text)).toBe(3);
+    expect(yamlTooDeepAt(`x: ${'[a: '.repeat(200)}x${']'.repeat(200)}\n`, 65)).not.toBeNull();
+  });
+
   it('does not refuse deep but allowed keys named `-` (an earlier bound counted them twice)', () => {
     const text = `${Array.from({ length: 33 }, (_, i) => `${'  '.repeat(i)}-:`).join('\n')} x\n`;
     expect(realDepth(text)).toBe(33);

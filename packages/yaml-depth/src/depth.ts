@@ -19,10 +19,11 @@ const NOT_LEVELS = 2;
 /**
  * The offset of the token at which the text is found nesting deeper than `limit` levels
  * (collections, block and flow, the root counted as the first), or null if it never does; never
- * throws. A document within
- * the limit is never refused; one refused is at least `limit` deep (at most one level less than
- * counted: a flow collection's items take no entry of their own). Stops there: a text far past
- * the limit costs no more than one just past it.
+ * throws. A document within the limit is never refused. The count is the real depth or one less
+ * in every layout the `yaml` writer produces, and never less than half of it: a flow
+ * collection's items take no stack entry of their own, and a `k: v` entry of a flow sequence is
+ * a map of its own (`[a: [a: x]]` is four levels deep, counted two). Stops at the first token
+ * past the limit: a text far past it costs no more than one just past it.
  */
 export function yamlTooDeepAt(text: string, limit: number): number | null {
   const parser = new Parser();

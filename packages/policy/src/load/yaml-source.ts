@@ -70,7 +70,10 @@ export function parseYamlFile(
     sink.error(tooDeep, `YAML: nesting is too deep (the limit is ${limits.maxDepth} levels)`);
     return [];
   }
-  const list = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by the walker, with a set per map: the parser's own check
+  // (uniqueKeys) compares each key with every earlier one, and a 400 KB file of distinct keys
+  // took 24 s (a 1 MiB POST /v1/validate body, minutes of the decision service's event loop).
+  const list = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
   const out: SourceDoc[] = [];
   list.forEach((doc, index) => {
     let broken = false;
@@ -93,6 +96,8 @@ export function parseYamlFile(
     if (broken || doc.contents === null) return;
     const walker = new Walker(text, sink, limits.maxDepth);
     const value = walker.convert(doc.contents as Node, []);
+    // A repeated key makes the document unreadable, as the parser's own check would have.
+    if (walker.duplicateKey) return;
     out.push({ index, value, start: doc.contents.range?.[0] ?? 0, spans: walker.spans });
   });
   return out;
@@ -119,6 +124,8 @@ class Walker {
   readonly spans = new Map<string, Span>();
 
   #tooDeep = false;
+  /** A map of this document repeats a key (the error is said where the key repeats). */
+  duplicateKey = false;
 
   constructor(
     private readonly text: string,
@@ -162,6 +169,7 @@ class Walker {
     if (isMap(node)) {
       // No prototype: keys such as `__proto__` in a user's map stay plain data.
       const out: Record<string, unknown> = Object.create(null);
+      const seen = new Set<string>();
       for (const pair of node.items) {
         const key = pair.key as Node | null;
         if (!isScalar(key) || (typeof key.value !== 'string' && typeof key.value !== 'number')) {
@@ -170,6 +178,13 @@ class Walker {
         }
         const name = String(key.value);
         const keyOffset = key.range?.[0] ?? start;
+        // `1` and "1" are one key here (they would be one property of the value).
+        if (seen.has(name)) {
+          this.sink.error(keyOffset, 'YAML: Map keys must be unique');
+          this.duplicateKey = true;
+          continue;
+        }
+        seen.add(name);
         if (pair.value === null) {
           this.spans.set(pathKey([...path, name]), { start: keyOffset, keyStart: keyOffset });
           out[name] = null;
