@@ -70,6 +70,17 @@ async function spawnDecision(args: string[], nodeFlags: string[] = []): Promise<
   return { child, lines, exited, port };
 }
 
+/** Serving the example configuration without tokens, on a port of its own. */
+const OPEN = [
+  '--config',
+  EXAMPLE_CONFIG,
+  '--insecure-no-auth',
+  '--key-prefix',
+  'cmd:',
+  '--listen',
+  '127.0.0.1:0',
+];
+
 const ledger = (port: number, token = TOKEN) =>
   httpRequest({
     port,
@@ -137,18 +148,7 @@ describe('podgate decision (a real process)', () => {
   });
 
   it('warns at start when serving without tokens', async () => {
-    const p = await spawnDecision([
-      ...[
-        '--config',
-        EXAMPLE_CONFIG,
-        '--insecure-no-auth',
-        '--key-prefix',
-        'cmd:',
-        '--listen',
-        '127.0.0.1:0',
-        ...UNHURRIED_LOOKUPS,
-      ],
-    ]);
+    const p = await spawnDecision([...OPEN, ...UNHURRIED_LOOKUPS]);
     try {
       expect(p.lines()).toContainEqual(
         expect.objectContaining({ level: 40, msg: expect.stringMatching(/^--insecure-no-auth/) }),
@@ -163,21 +163,12 @@ describe('podgate decision (a real process)', () => {
   });
 
   it("tunes V8's heap for requests and says so; a growing factor given to node is left as given", async () => {
-    const args = [
-      '--config',
-      EXAMPLE_CONFIG,
-      '--insecure-no-auth',
-      '--key-prefix',
-      'cmd:',
-      '--listen',
-      '127.0.0.1:0',
-    ];
     const tuned = (p: Process) => p.lines().find((l) => l.msg === 'V8 tuned for answering requests')?.v8;
     for (const [nodeFlags, expected] of [
       [[], ['--no-allocation-site-pretenuring', '--heap-growing-percent=300']],
       [['--heap-growing-percent=100'], ['--no-allocation-site-pretenuring']],
     ] as const) {
-      const p = await spawnDecision(args, [...nodeFlags]);
+      const p = await spawnDecision(OPEN, [...nodeFlags]);
       try {
         expect(tuned(p)).toEqual(expected);
       } finally {

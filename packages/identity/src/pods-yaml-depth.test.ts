@@ -2,8 +2,8 @@
 // sees it: the `yaml` package's composer would otherwise recurse until the stack overflows (and near that, V8
 // can die outright). Every reader (the whole file, the List envelope, an item with an anchor,
 // read by `yaml`, and an item read by js-yaml) refuses it in the same words.
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInFreshNode } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { IdentityError } from './errors.js';
 import { parsePodsYaml } from './pods-yaml.js';
@@ -61,10 +61,7 @@ describe('parsePodsYaml: block nesting depth', () => {
       for (const text of texts) {
         try { parsePodsYaml(text, 'p.yaml'); console.log('read'); } catch (e) { console.log(e.message); }
       }`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const run = runInFreshNode(code);
     expect(run.stderr).not.toMatch(/FATAL|out of memory/);
     expect(run.status).toBe(0);
     const lines = run.stdout.trim().split('\n');

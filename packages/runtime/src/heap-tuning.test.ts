@@ -2,6 +2,7 @@
 // line of output and carries on, so a rename in a later V8 would silently undo the tuning.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInFreshNode } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   HEAP_GROWING_PERCENT,
@@ -15,13 +16,7 @@ const modulePath = fileURLToPath(new URL('./heap-tuning.ts', import.meta.url));
 
 /** Everything a fresh Node.js prints (stdout, then stderr) while running `code` as a module. */
 function printed(code: string, nodeFlags: string[] = []): string {
-  const run = spawnSync(
-    process.execPath,
-    [...nodeFlags, '--import', 'tsx', '--input-type=module', '-e', code],
-    {
-      encoding: 'utf8',
-    },
-  );
+  const run = runInFreshNode(code, nodeFlags);
   expect(run.status).toBe(0);
   return run.stdout + run.stderr;
 }

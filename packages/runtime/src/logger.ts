@@ -120,7 +120,7 @@ export function logJsonFields(
 
 /** Lines a buffered logger has dropped since it was made (0 for any other logger). */
 export function droppedLogLines(logger: Logger): number {
-  const stream = internals(logger).stream as { dropped?: unknown };
+  const stream = partsOf(logger).parts.stream as { dropped?: unknown };
   return typeof stream.dropped === 'function' ? Number((stream.dropped as () => number)()) : 0;
 }
 

@@ -15,6 +15,7 @@ export {
   type UpstreamArrival,
   type UpstreamMode,
 } from './fault-upstream.js';
+export { type FreshRun, runInFreshNode } from './fresh-node.js';
 export {
   findHaproxy,
   haproxyVersion,

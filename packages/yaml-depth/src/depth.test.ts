@@ -105,42 +105,18 @@ describe('yamlTooDeepAt', () => {
     expect(performance.now() - started).toBeLessThan(200);
   });
 
+  // Strings a count of indicators mistook for indicators or document markers.
+  const INDICATOR_LIKE = ['-', '?', ':', '---', '...'];
   const key = fc.oneof(
     fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/),
-    fc.constantFrom(
-      '-',
-      '?',
-      ':',
-      '---',
-      '...',
-      '- a',
-      'a: b',
-      '? x',
-      '#c',
-      '[x]',
-      '{y}',
-      '"q"',
-      ' lead',
-      'k\nl',
-    ),
+    fc.constantFrom(...INDICATOR_LIKE, '- a', 'a: b', '? x', '#c', '[x]', '{y}', '"q"', ' lead', 'k\nl'),
   );
   const scalar = fc.oneof(
     fc.integer(),
     fc.boolean(),
     fc.constant(null),
     fc.string({ maxLength: 12 }),
-    fc.constantFrom(
-      '-',
-      '?',
-      ':',
-      '---',
-      '...',
-      '- - -',
-      'a: b: c',
-      'multi\nline\n- x\n  - y',
-      '[1, 2]',
-      '\t',
-    ),
+    fc.constantFrom(...INDICATOR_LIKE, '- - -', 'a: b: c', 'multi\nline\n- x\n  - y', '[1, 2]', '\t'),
   );
   const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     value: fc.oneof(

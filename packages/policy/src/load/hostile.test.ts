@@ -1,7 +1,7 @@
 // Hostile configuration: every refusal is one clear diagnostic at file:line:col, in bounded time,
 // and nothing a user writes (alias bombs, deep nesting, `__proto__` keys) reaches JS internals.
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInFreshNode } from '@podgate/test-support';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, loadPolicyFiles } from '../index.js';
 import { input, pod } from '../test-support.js';
@@ -202,10 +202,7 @@ describe('hostile policy files are refused clearly', () => {
         const r = loadPolicyFiles([{ path: 'deep.yaml', text }]);
         console.log(r.ok ? 'loaded' : r.errors.map(formatDiagnostic).join(' | '));
       }`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const run = runInFreshNode(code);
     expect(run.stderr).not.toMatch(/FATAL|out of memory/);
     expect(run.status).toBe(0);
     expect(run.stdout.trim().split('\n')).toEqual([
