@@ -1,0 +1,107 @@
+// The validation pool on real worker threads: answers as the loader gives them, limits that
+// cost the worker and never the caller's thread, a bounded queue, and a clean stop.
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validatePolicyText } from './outcome.js';
+import { createValidator, type Validator, type ValidatorOptions } from './pool.js';
+
+const GOOD = `on_tcp_connect:
+  - expressions: ['conn.k8s.pod.metadata.namespace != "payments"']
+    actions: [{type: deny}]
+`;
+const BAD = `on_tcp_connect:
+  - expressions: ['conn.k8s.pod.metadata.namespace !=']
+    actions: [{type: deny}]
+`;
+/** About 1 MiB that loads slowly and needs hundreds of MiB of heap (every item a few nodes). */
+const HEAVY = `x:\n${'  - [a, b, {c: d}]\n'.repeat(55_000)}`;
+
+const open: Validator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((v) => v.close()));
+});
+
+function validator(options: Partial<ValidatorOptions> = {}): Validator {
+  const v = createValidator({ timeoutMs: 20_000, maxHeapBytes: 64 * 1024 * 1024, ...options });
+  open.push(v);
+  return v;
+}
+
+describe('the validation pool', () => {
+  it('answers what the loader answers on this thread, for good and bad texts', async () => {
+    const v = validator();
+    for (const text of [GOOD, BAD, 'on_tcp_connect: [', '- - - a\n', 'kind: Nope\n']) {
+      expect(await v.validate(text)).toEqual({ kind: 'done', outcome: validatePolicyText(text) });
+    }
+    // One worker served them all.
+    expect(v.workersStarted).toBe(1);
+  });
+
+  it('a text past the deadline costs its worker, not the caller; the next text gets a new one', async () => {
+    const v = validator({ timeoutMs: 300, maxHeapBytes: 1024 * 1024 * 1024 });
+    await v.validate(GOOD); // the worker is up: the deadline measures the text alone
+    const started = performance.now();
+    expect(await v.validate(HEAVY)).toEqual({ kind: 'limit', reason: 'time' });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(await v.validate(GOOD)).toEqual({ kind: 'done', outcome: validatePolicyText(GOOD) });
+    expect(v.workersStarted).toBe(2);
+  });
+
+  it('a text past the heap limit stops the worker (the process lives on); the next text is answered', async () => {
+    const v = validator({ maxHeapBytes: 16 * 1024 * 1024 });
+    expect(await v.validate(HEAVY)).toEqual({ kind: 'limit', reason: 'memory' });
+    expect(await v.validate(BAD)).toEqual({ kind: 'done', outcome: validatePolicyText(BAD) });
+    expect(v.workersStarted).toBe(2);
+  });
+
+  it('texts wait their turn up to maxWaiting; past it: busy, at once', async () => {
+    const v = validator({ maxWaiting: 2 });
+    const first = v.validate(HEAVY.slice(0, 20_000)); // the worker is not even up yet: all of these arrive together
+    const waiting = [v.validate(GOOD), v.validate(BAD)];
+    expect(await v.validate(GOOD)).toEqual({ kind: 'busy', reason: 'queue' });
+    expect((await first).kind).toBe('done');
+    expect(await Promise.all(waiting)).toEqual([
+      { kind: 'done', outcome: validatePolicyText(GOOD) },
+      { kind: 'done', outcome: validatePolicyText(BAD) },
+    ]);
+  });
+
+  it('close: the text in the worker and those waiting are answered busy (stopping), and so is any after', async () => {
+    const v = validator();
+    const inWorker = v.validate(HEAVY);
+    const waiting = v.validate(GOOD);
+    await v.close();
+    expect(await inWorker).toEqual({ kind: 'busy', reason: 'stopping' });
+    expect(await waiting).toEqual({ kind: 'busy', reason: 'stopping' });
+    expect(await v.validate(GOOD)).toEqual({ kind: 'busy', reason: 'stopping' });
+  });
+
+  it('an idle worker is stopped; the next text starts another', async () => {
+    const v = validator({ idleMs: 50 });
+    await v.validate(GOOD);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await v.validate(GOOD)).kind).toBe('done');
+    expect(v.workersStarted).toBe(2);
+  });
+
+  it('a worker that dies or never starts is a failure told as such, and the pool recovers', async () => {
+    let spawned = 0;
+    const dying = `const { parentPort } = require('node:worker_threads');
+      parentPort.postMessage({ ready: true });
+      parentPort.on('message', () => process.exit(7));`;
+    const mute = `setInterval(() => {}, 1000);`;
+    const v = validator({
+      startTimeoutMs: 500,
+      spawn: () => new Worker(++spawned === 1 ? dying : mute, { eval: true }),
+    });
+    expect(await v.validate(GOOD)).toEqual({
+      kind: 'failed',
+      message: 'the validation worker exited (code 7)',
+    });
+    expect(await v.validate(GOOD)).toEqual({
+      kind: 'failed',
+      message: 'the validation worker did not start in 500 ms',
+    });
+    expect(spawned).toBe(2);
+  });
+});
