@@ -174,6 +174,18 @@ export const ERROR_CODES = {
       'The configuration sent to be validated does not load; the answer lists the diagnostics (file, line, column, message).',
     status: 422,
   },
+  validation_limit: {
+    area: 'http',
+    meaning:
+      'The configuration sent to be validated needed more time or memory than one validation is given (`--validate-timeout`, `--validate-memory`); split it, or run `podgate validate` on it.',
+    status: 422,
+  },
+  busy: {
+    area: 'http',
+    meaning:
+      'The service is doing as much of this kind of work as it takes at once (validations run one at a time, a few wait) or is stopping; retry after the `Retry-After` seconds.',
+    status: 503,
+  },
   internal_error: {
     area: 'http',
     meaning: 'An unexpected error; the message is safe to show, details are in the log.',

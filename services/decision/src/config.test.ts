@@ -14,6 +14,8 @@ describe('parseDecisionConfig', () => {
         maxBodyBytes: 1024 * 1024,
         lookupTimeoutMs: 200,
         drainTimeoutMs: 10_000,
+        validateTimeoutMs: 10_000,
+        validateMemoryBytes: 32 * 1024 * 1024,
         logLevel: 'info',
       },
     });
@@ -28,10 +30,14 @@ describe('parseDecisionConfig', () => {
       maxBodyBytes: '64KiB',
       lookupTimeoutMs: '50ms',
       drainTimeoutMs: '2s',
+      validateTimeoutMs: '30s',
+      validateMemoryBytes: '256MiB',
       logLevel: 'warn',
     });
     if (!parsed.ok) throw new Error(parsed.message);
     expect(parsed.config).toMatchObject({
+      validateTimeoutMs: 30_000,
+      validateMemoryBytes: 256 * 1024 * 1024,
       listen: { host: '::1', port: 8080 },
       maxBodyBytes: 65536,
       lookupTimeoutMs: 50,
@@ -62,10 +68,14 @@ describe('parseDecisionConfig', () => {
       trustedProxies: '10.0.0.0/33,bogus',
       maxBodyBytes: '1GiB',
       lookupTimeoutMs: 'soon',
+      validateTimeoutMs: '11m',
+      validateMemoryBytes: '8MiB',
       logLevel: 'loud' as 'info',
     });
     expect(parsed.ok).toBe(false);
     const message = parsed.ok ? '' : parsed.message;
+    expect(message).toContain('--validate-timeout: at most 10m');
+    expect(message).toContain('--validate-memory: expected a size from 16MiB to 4096MiB');
     for (const flag of ['--config', '--listen', '--trusted-proxies', '--max-body-size', '--lookup-timeout']) {
       expect(message).toContain(flag);
     }

@@ -15,11 +15,16 @@ import {
   parseConfig,
 } from '@podgate/runtime';
 import { z } from 'zod';
+import { DEFAULT_VALIDATE_MEMORY_BYTES, DEFAULT_VALIDATE_TIMEOUT_MS } from './validate/pool.js';
 
 export const DEFAULT_LISTEN = '0.0.0.0:9466';
 export const DEFAULT_MAX_BODY = '1MiB';
 /** The largest --max-body-size accepted: a policy file is at most 4 MiB to the loader anyway. */
 const MAX_BODY_CEILING = 16 * 1024 * 1024;
+/** --validate-memory's range: below 16 MiB the policy engine itself does not load. */
+const VALIDATE_MEMORY_FLOOR = 16 * 1024 * 1024;
+const VALIDATE_MEMORY_CEILING = 4096 * 1024 * 1024;
+const VALIDATE_TIMEOUT_CEILING_MS = 10 * 60_000;
 
 const BYTES = /^(\d{1,9})(B|KiB|MiB)?$/;
 const UNIT = { B: 1, KiB: 1024, MiB: 1024 * 1024 } as const;
@@ -31,14 +36,11 @@ export function parseByteSize(text: string): number | null {
   return Number(match[1]) * UNIT[(match[2] ?? 'B') as keyof typeof UNIT];
 }
 
-const byteSizeSchema = (flag: string) =>
+const byteSizeSchema = (flag: string, min: number, max: number, range: string) =>
   z.string().transform((text, ctx) => {
     const bytes = parseByteSize(text);
-    if (bytes === null || bytes < 1 || bytes > MAX_BODY_CEILING) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${flag}: expected a size from 1 byte to 16MiB (e.g. 1048576, 512KiB, 1MiB)`,
-      });
+    if (bytes === null || bytes < min || bytes > max) {
+      ctx.addIssue({ code: 'custom', message: `${flag}: expected a size from ${range}` });
       return z.NEVER;
     }
     return bytes;
@@ -62,7 +64,23 @@ export const decisionConfigSchema = z
     tokenFile: z.string().min(1).optional(),
     /** Serve /v1 without tokens (a warning says so at start). */
     insecureNoAuth: z.boolean().default(false),
-    maxBodyBytes: byteSizeSchema('--max-body-size').prefault(DEFAULT_MAX_BODY),
+    maxBodyBytes: byteSizeSchema(
+      '--max-body-size',
+      1,
+      MAX_BODY_CEILING,
+      '1 byte to 16MiB (e.g. 1048576, 512KiB, 1MiB)',
+    ).prefault(DEFAULT_MAX_BODY),
+    /** POST /v1/validate: one text's deadline in the validation worker. */
+    validateTimeoutMs: durationSchema('--validate-timeout', 1)
+      .refine((ms) => ms <= VALIDATE_TIMEOUT_CEILING_MS, '--validate-timeout: at most 10m')
+      .prefault(`${DEFAULT_VALIDATE_TIMEOUT_MS}ms`),
+    /** POST /v1/validate: the validation worker's heap. */
+    validateMemoryBytes: byteSizeSchema(
+      '--validate-memory',
+      VALIDATE_MEMORY_FLOOR,
+      VALIDATE_MEMORY_CEILING,
+      '16MiB to 4096MiB (e.g. 64MiB)',
+    ).prefault(`${DEFAULT_VALIDATE_MEMORY_BYTES}`),
     /** The deadline of one identity lookup (the store's; the CLI opens the store with it). */
     lookupTimeoutMs: lookupTimeoutSchema(),
     drainTimeoutMs: durationSchema('--drain-timeout', 0).prefault('10s'),

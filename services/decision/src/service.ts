@@ -29,6 +29,7 @@ import type { AppEnv } from './http/context.js';
 import { type LiveConfig, loadLiveConfig } from './live-config.js';
 import { DecisionMetrics } from './metrics.js';
 import { startStoreProbe } from './store-probe.js';
+import { createValidator } from './validate/pool.js';
 
 export interface DecisionServiceDeps {
   /** Where identities are looked up; opened (and closed, after stop) by the entry point. */
@@ -122,7 +123,12 @@ export async function startDecisionService(
     },
   });
 
+  const validator = createValidator({
+    timeoutMs: config.validateTimeoutMs,
+    maxHeapBytes: config.validateMemoryBytes,
+  });
   const app = createDecisionApp({
+    validator,
     config: () => reloader.current(),
     store: deps.store,
     clusters,
@@ -140,6 +146,7 @@ export async function startDecisionService(
   } catch (error) {
     await reloader.stop();
     probe.stop();
+    await validator.close();
     throw new DecisionServiceError(
       'listen_failed',
       `cannot listen on ${formatHostPort(config.listen)}: ${errorMessage(error)}`,
@@ -171,6 +178,8 @@ export async function startDecisionService(
       await reloader.stop();
       probe.stop();
       logger.info('stopped accepting; finishing requests in flight');
+      // A validation still loading is answered 503 at once rather than held to the drain deadline.
+      await validator.close();
       await server.close();
     },
     forceStop() {

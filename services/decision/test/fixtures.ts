@@ -9,6 +9,7 @@ import { parseTokenFile, type TokenSet } from '../src/auth/tokens.js';
 import { createDecisionApp } from '../src/http/app.js';
 import type { LiveConfig } from '../src/live-config.js';
 import { DecisionMetrics } from '../src/metrics.js';
+import type { Validator } from '../src/validate/pool.js';
 
 export const CLUSTER = 'test';
 
@@ -144,6 +145,7 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   ready?: Readiness;
   store?: MemoryIdentityStore;
+  validator?: Validator;
 }
 
 /** The app in-process; `request` sends from `peer` (the TCP peer @hono/node-server would report). */
@@ -162,6 +164,7 @@ export async function testApp(options: TestAppOptions = {}) {
     logger,
     metrics,
     readiness: () => options.ready ?? { ready: true, detail: { store: 'reachable' } },
+    ...(options.validator !== undefined ? { validator: options.validator } : {}),
   });
   const request = (
     path: string,

@@ -22,6 +22,8 @@ export const DECISION_FLAGS = {
   'token-file': { type: 'string' },
   'insecure-no-auth': { type: 'boolean' },
   'max-body-size': { type: 'string' },
+  'validate-timeout': { type: 'string' },
+  'validate-memory': { type: 'string' },
   ...LOOKUP_TIMEOUT_FLAG,
   'drain-timeout': { type: 'string' },
   'log-level': { type: 'string' },
@@ -62,6 +64,11 @@ Clients and callers:
                               are ignored and the TCP peer is the client (repeatable)
   --max-body-size SIZE        largest request body (default 1MiB; e.g. 65536, 512KiB); past
                               it: 413
+  --validate-timeout DUR      POST /v1/validate: one text's deadline (default 10s); past it:
+                              422 validation_limit
+  --validate-memory SIZE      POST /v1/validate: the heap of the worker thread that loads the
+                              texts, one at a time (default 32MiB; 16MiB-4096MiB); past it:
+                              422 validation_limit, and the service answers on
 
 Service:
   --listen HOST:PORT          the API and probes (default 0.0.0.0:9466)
@@ -89,6 +96,8 @@ export function decisionFlagsInput(values: FlagValues, env: Readonly<Record<stri
     tokenFile: str('token-file'),
     insecureNoAuth: values['insecure-no-auth'] === true,
     maxBodyBytes: str('max-body-size'),
+    validateTimeoutMs: str('validate-timeout'),
+    validateMemoryBytes: str('validate-memory'),
     lookupTimeoutMs: str('lookup-timeout'),
     drainTimeoutMs: str('drain-timeout'),
     logLevel: str('log-level') ?? env.LOG_LEVEL,

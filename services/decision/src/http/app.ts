@@ -4,6 +4,7 @@
 // service serves it on @hono/node-server. Documented in docs/openapi/decision.yaml.
 import { createAdminApp, systemClock } from '@podgate/runtime';
 import { Hono } from 'hono';
+import { defaultValidator } from '../validate/default.js';
 import type { AppEnv, DecisionAppDeps, RouteContext } from './context.js';
 import { errorHandler, errorResponder, shown } from './errors.js';
 import { createGuard } from './guard.js';
@@ -50,7 +51,7 @@ export function createDecisionApp(deps: DecisionAppDeps): Hono<AppEnv> {
   app.use('/v1/*', guard.middleware);
   app.use('/v1/validate', guard.limit);
   registerIdentities(app, route);
-  registerValidate(app, route);
+  registerValidate(app, route, deps.validator ?? defaultValidator());
   // A known path with another method: 405 with the methods it takes.
   for (const [path, allow] of [
     ['/v1/decisions', 'POST'],

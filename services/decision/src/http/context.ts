@@ -8,6 +8,7 @@ import type { Clock, Logger, Readiness } from '@podgate/runtime';
 import type { Context } from 'hono';
 import type { LiveConfig } from '../live-config.js';
 import type { DecisionMetrics } from '../metrics.js';
+import type { Validator } from '../validate/pool.js';
 import type { ErrorResponder } from './errors.js';
 
 export interface DecisionAppDeps {
@@ -25,6 +26,11 @@ export interface DecisionAppDeps {
   metrics: DecisionMetrics;
   /** /readyz: configuration loaded and store reachable. */
   readiness(): Readiness;
+  /**
+   * Where POST /v1/validate loads a text (a worker thread). Default: one of the app's own with
+   * the default limits (its idle worker never holds the process open).
+   */
+  validator?: Validator;
   /** The service is stopping: answers close their connection, so keep-alive clients let go. */
   stopping?: () => boolean;
   /** `conn.ts.start`; default: the system clock. */

@@ -2,6 +2,7 @@
 import { MemoryIdentityStore } from '@podgate/identity';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER, CONFIG, type JsonAnswer, PODS, testApp } from '../../test/fixtures.js';
+import type { ValidateResult, Validator } from '../validate/pool.js';
 
 describe('GET /v1/identities/{ip}', () => {
   const get = async (path: string, store?: MemoryIdentityStore) => {
@@ -184,5 +185,45 @@ spec:
     const big = await validate(`# ${'x'.repeat(5000)}\non_tcp_connect: []\n`, 4096);
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
+  });
+
+  it('answers what the validation worker reports: limits (422), busy (503 with Retry-After), a failure (500, logged)', async () => {
+    const reporting = (result: ValidateResult): Validator => ({
+      validate: async () => result,
+      close: async () => {},
+      workersStarted: 0,
+      limits: { timeoutMs: 1500, maxHeapBytes: 32 * 1024 * 1024 },
+    });
+    const post = async (result: ValidateResult) => {
+      const t = await testApp({ validator: reporting(result) });
+      const res = await t.request('/v1/validate', { method: 'POST', body: 'on_tcp_connect: []\n' });
+      return {
+        status: res.status,
+        retry: res.headers.get('retry-after'),
+        body: (await res.json()) as JsonAnswer,
+        t,
+      };
+    };
+    const time = await post({ kind: 'limit', reason: 'time' });
+    expect([time.status, time.body.error]).toEqual([
+      422,
+      {
+        code: 'validation_limit',
+        message:
+          'validation stopped after 1500 ms (--validate-timeout): the configuration takes too long to load here; split it, or run podgate validate on it',
+      },
+    ]);
+    const memory = await post({ kind: 'limit', reason: 'memory' });
+    expect(memory.body.error.message).toMatch(
+      /^validation stopped: loading the configuration needed more than 32 MiB \(--validate-memory\)/,
+    );
+    const queue = await post({ kind: 'busy', reason: 'queue' });
+    expect([queue.status, queue.retry, queue.body.error.code]).toEqual([503, '1', 'busy']);
+    const stopping = await post({ kind: 'busy', reason: 'stopping' });
+    expect(stopping.body.error.message).toMatch(/stopping/);
+    const failed = await post({ kind: 'failed', message: 'the validation worker exited (code 9)' });
+    expect([failed.status, failed.body.error.code]).toEqual([500, 'internal_error']);
+    expect(JSON.stringify(failed.body)).not.toMatch(/code 9/);
+    expect(failed.t.lines().some((l) => l.reason === 'the validation worker exited (code 9)')).toBe(true);
   });
 });

@@ -137,7 +137,7 @@ export const PATHS = {
       operationId: 'validate',
       summary: 'Validate endpoints and policies (YAML)',
       description:
-        'The body is loaded as `podgate validate` loads a file, on its own. Endpoints annotated podgate.io/dry-run: "true" are marked dry_run.',
+        'The body is loaded as `podgate validate` loads a file, on its own, in a worker thread beside the one that answers decisions (one text at a time, with a deadline and a heap limit of its own). Endpoints annotated podgate.io/dry-run: "true" are marked dry_run.',
       security: [{ bearer: [] }],
       requestBody: { required: true, content: { 'application/yaml': { schema: { type: 'string' } } } },
       responses: {
@@ -145,7 +145,28 @@ export const PATHS = {
         '400': ref('InvalidRequest'),
         '405': ref('MethodNotAllowed'),
         '413': ref('PayloadTooLarge'),
-        '422': { description: 'It does not load (invalid_policy).', content: json('Invalid') },
+        '422': {
+          description:
+            'It does not load (invalid_policy, with the diagnostics), or loading it needed more than one validation is given (validation_limit: --validate-timeout, --validate-memory).',
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [{ $ref: '#/components/schemas/Invalid' }, { $ref: '#/components/schemas/Error' }],
+              },
+            },
+          },
+        },
+        '503': {
+          description:
+            'busy: validations run one at a time in a worker thread and a few wait; more are refused until one finishes (or the service is stopping).',
+          headers: {
+            'Retry-After': {
+              description: 'Seconds to wait before trying again.',
+              schema: { type: 'integer' },
+            },
+          },
+          content: json('Error'),
+        },
         ...V1_ERRORS,
       },
     },

@@ -2,55 +2,68 @@
 // file, on its own (not merged with the service's configuration). 200 with what it holds
 // (each endpoint, dry-run ones marked) and the warnings; 422 invalid_policy with every
 // diagnostic, each also as the `file:line:column: severity: message` line validate prints.
-import { type Diagnostic, formatDiagnostic, loadPolicyFiles } from '@podgate/policy';
+// The loading runs in the validation worker (validate/pool.ts), never on this thread: 422
+// validation_limit when a text needs more than its deadline or heap, 503 busy when too many
+// wait.
 import type { Hono } from 'hono';
+import { VALIDATE_FILE_NAME } from '../../validate/outcome.js';
+import type { ValidateResult, Validator } from '../../validate/pool.js';
 import type { AppContext, AppEnv, RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { jsonResponse } from '../respond.js';
 
-/** The name diagnostics give the body. */
-export const VALIDATE_FILE_NAME = 'request.yaml';
+export { VALIDATE_FILE_NAME };
 
-export function registerValidate(app: Hono<AppEnv>, route: RouteContext): void {
+const MiB = 1024 * 1024;
+
+export function registerValidate(app: Hono<AppEnv>, route: RouteContext, validator: Validator): void {
   app.post('/v1/validate', async (c: AppContext) => {
     const text = await c.req.text();
     if (text.trim() === '') {
       throw new ApiError('invalid_request', 'the body is empty: expected YAML (endpoints and policies)');
     }
-    const result = loadPolicyFiles([{ path: VALIDATE_FILE_NAME, text }]);
-    if (!result.ok) {
-      const count = result.errors.length;
+    const result = await validator.validate(text);
+    return answer(route, validator, result, text.length);
+  });
+}
+
+function answer(route: RouteContext, validator: Validator, result: ValidateResult, length: number): Response {
+  const { logger } = route.deps;
+  switch (result.kind) {
+    case 'done': {
+      const { outcome } = result;
+      if (outcome.valid) {
+        const { endpoints, policies, diagnostics } = outcome;
+        return jsonResponse(200, { valid: true, endpoints, policies, diagnostics });
+      }
+      const count = outcome.errorCount;
       return route.respond(
         'invalid_policy',
         `${count} error${count === 1 ? '' : 's'}; configuration refused`,
         {
-          extra: { diagnostics: [...result.errors, ...result.warnings].map(diagnosticJson) },
+          extra: { diagnostics: outcome.diagnostics },
         },
       );
     }
-    const { config } = result;
-    return jsonResponse(200, {
-      valid: true,
-      endpoints: config.endpoints.map((e) => ({
-        url: e.url.href,
-        kind: e.kind,
-        name: e.name,
-        namespace: e.namespace,
-        dry_run: e.dryRun,
-      })),
-      policies: config.policies.map((p) => ({ kind: p.kind, name: p.name, namespace: p.namespace })),
-      diagnostics: result.warnings.map(diagnosticJson),
-    });
-  });
-}
-
-function diagnosticJson(d: Diagnostic) {
-  return {
-    severity: d.severity,
-    file: d.file,
-    line: d.line,
-    column: d.column,
-    message: d.message,
-    text: formatDiagnostic(d),
-  };
+    case 'busy':
+      return route.respond(
+        'busy',
+        result.reason === 'stopping'
+          ? 'the service is stopping; send it to another replica'
+          : 'validations are already running and waiting; retry shortly',
+        { headers: { 'retry-after': '1' } },
+      );
+    case 'limit': {
+      const { timeoutMs, maxHeapBytes } = validator.limits;
+      const message =
+        result.reason === 'time'
+          ? `validation stopped after ${timeoutMs} ms (--validate-timeout): the configuration takes too long to load here`
+          : `validation stopped: loading the configuration needed more than ${maxHeapBytes / MiB} MiB (--validate-memory)`;
+      logger.warn({ bytes: length, limit: result.reason }, message);
+      return route.respond('validation_limit', `${message}; split it, or run podgate validate on it`);
+    }
+    case 'failed':
+      logger.error({ bytes: length, reason: result.message }, 'validation failed in its worker');
+      return route.respond('internal_error', 'internal error; the service log has the details');
+  }
 }
