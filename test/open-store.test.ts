@@ -2,10 +2,10 @@
 // servers: what each kind of failure says, and that bad options are refused before
 // anything is contacted. (Lives here: the identity package holds no test files of this
 // change; see docs/ARCHITECTURE.md.)
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { describeStore, IdentityError, openStore, storeKind } from '@podgate/identity';
 import { freePort, type RedisServer, startRedis, startRedisCluster } from '@podgate/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let redis: RedisServer;
 let secured: RedisServer;
@@ -37,6 +37,32 @@ describe('openStore', () => {
     await store.heartbeat('c', 60_000);
     expect((await store.lookup('10.0.0.1', ['c'])).ok).toBe(false);
     await store.close();
+  });
+
+  it('hands lookupFlushAfter to the lookup connection: lookups go out before the turn ends', async () => {
+    const store = await openStore({
+      url: redis.url,
+      keyPrefix: 'flush:',
+      clusters: ['c'],
+      lookupFlushAfter: 2,
+    });
+    try {
+      await store.heartbeat('c', 60_000);
+      await store.lookup('10.0.0.1', ['c']); // the cluster is tracked: lookups take the connection
+      const write = vi.spyOn(Socket.prototype, 'write');
+      let during: number;
+      let lookups: Promise<unknown>[];
+      try {
+        lookups = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((ip) => store.lookup(ip, ['c']));
+        during = write.mock.calls.length;
+      } finally {
+        write.mockRestore();
+      }
+      expect(during).toBe(2);
+      await Promise.all(lookups);
+    } finally {
+      await store.close();
+    }
   });
 
   it('says where the store is, never the password', () => {

@@ -32,6 +32,11 @@ export interface StoreOptions {
   lookupTimeoutMs?: number;
   /** The clusters this reader consults: their heartbeats are read from the start. */
   clusters?: readonly string[];
+  /**
+   * One Redis server: lookups go out as soon as this many wait, rather than all at the end of
+   * the event loop's turn (default). For a server that answers each request after its lookup.
+   */
+  lookupFlushAfter?: number;
   /** How long opening may take, connection and handshake included. Default 10,000. */
   connectTimeoutMs?: number;
   /** Connection errors after the store is open (lookups never throw; writes do). */
@@ -79,6 +84,7 @@ export async function openStore(options: StoreOptions): Promise<IdentityStore> {
     keyPrefix: prefix,
     ...(options.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: options.lookupTimeoutMs } : {}),
     ...(options.clusters !== undefined ? { clusters: options.clusters } : {}),
+    ...(options.lookupFlushAfter !== undefined ? { lookupFlushAfter: options.lookupFlushAfter } : {}),
     redisOptions: { connectTimeout: timeoutMs },
     ...(options.onError !== undefined ? { onError: options.onError } : {}),
   });

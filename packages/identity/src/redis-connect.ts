@@ -99,6 +99,7 @@ export function openLookupConnection(
         }
       : {}),
     ...(options.maxOutstandingLookups !== undefined ? { maxOutstanding: options.maxOutstandingLookups } : {}),
+    ...(options.lookupFlushAfter !== undefined ? { flushAfterCommands: options.lookupFlushAfter } : {}),
     requestTimeoutMs: options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS,
     prepare,
     ...(options.onError !== undefined ? { onError: options.onError } : {}),

@@ -29,6 +29,8 @@ export interface RedisIdentityStoreOptions {
   reconcileBatchSize?: number;
   /** Lookups in flight on the lookup connection before new ones fail at once. Default 10,000. */
   maxOutstandingLookups?: number;
+  /** Lookups sent in one write as soon as this many wait (ReadConnection's flushAfterCommands). */
+  lookupFlushAfter?: number;
   /**
    * Monotonic milliseconds for heartbeat freshness. Default performance.now: a wall clock
    * stepped back would stretch trust in a dead watcher's claims past its heartbeat's TTL.

@@ -44,11 +44,22 @@ export interface DecideDeps {
 
 export function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionOutcome> {
   const started = deps.now();
-  // A `then`, not an async function: one promise fewer on the path of every decision.
-  return deps.lookup(request.client.ip).then((lookup) => settle(request, lookup, deps.now() - started));
+  // A `then`, not an async function: one promise fewer.
+  return deps
+    .lookup(request.client.ip)
+    .then((lookup) => settleDecision(request, lookup, deps.now() - started));
 }
 
-function settle(request: DecisionRequest, lookup: LookupResult, lookupMs: number): DecisionOutcome {
+/**
+ * The decision once its lookup has answered (`lookupMs` after it was asked): what decide does
+ * after its one round trip. The routes await the lookup themselves and call this, so a decision
+ * is not one more promise inside their own.
+ */
+export function settleDecision(
+  request: DecisionRequest,
+  lookup: LookupResult,
+  lookupMs: number,
+): DecisionOutcome {
   const pod = podVarsFromLookup(lookup);
   const decision = request.endpoint.evaluateTcpConnect({
     conn: {

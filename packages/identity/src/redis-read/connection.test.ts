@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { type RedisServer, redisCli, startRedis } from '@podgate/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventually } from '../store.contract.js';
 import { ReadConnection, type ReadConnectionOptions, type ReadError } from './connection.js';
 import type { RespValue } from './resp.js';
@@ -55,6 +55,31 @@ describe('ReadConnection against a real redis-server', () => {
     const [wrong, right] = await Promise.all([hget(conn, 'k1'), hget(conn, 'h1')]);
     expect(wrong.err).toMatchObject({ code: 'error_reply', message: expect.stringMatching(/^WRONGTYPE/) });
     expect(right).toEqual({ err: null, reply: ['owner', 'v1'] });
+  });
+
+  it('sends the commands of one turn in one write, or as soon as flushAfterCommands wait', async () => {
+    const writes = (conn: ReadConnection, count: number) => {
+      // Counted synchronously: what went to the socket before the turn ended.
+      const write = vi.spyOn(net.Socket.prototype, 'write');
+      try {
+        const outcomes = Array.from({ length: count }, (_, i) => hget(conn, `h${i}`));
+        return { during: write.mock.calls.length, outcomes };
+      } finally {
+        write.mockRestore();
+      }
+    };
+    const bounded = await connect({ port: redis.port, flushAfterCommands: 4 });
+    const ten = writes(bounded, 10);
+    expect(ten.during).toBe(2); // after the 4th and the 8th; the last 2 at the end of the turn
+    (await Promise.all(ten.outcomes)).forEach((o, i) => {
+      expect(o).toEqual({ err: null, reply: ['owner', `v${i}`] });
+    });
+    const unbounded = await connect({ port: redis.port });
+    const all = writes(unbounded, 10);
+    expect(all.during).toBe(0);
+    expect((await Promise.all(all.outcomes)).map((o) => o.reply)).toEqual(
+      Array.from({ length: 10 }, (_, i) => ['owner', `v${i}`]),
+    );
   });
 
   it('selects the database it was given', async () => {

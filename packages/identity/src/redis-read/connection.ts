@@ -48,6 +48,15 @@ export interface ReadConnectionOptions {
   requestTimeoutMs: number;
   /** Default 10,000. */
   maxOutstanding?: number;
+  /**
+   * Commands issued in one turn of the event loop go out together at its end; with this, as
+   * soon as this many wait, in a write of their own. Default: no such bound. A server that
+   * reads many requests per turn and waits on each lookup (the decision service) sets one:
+   * the lookups of the first requests go to Redis while it reads the rest, instead of Redis
+   * idle until the turn ends and the server idle while Redis answers them all (measured:
+   * docs/decision.md).
+   */
+  flushAfterCommands?: number;
   /** Connect plus handshake. Default 10,000. */
   connectTimeoutMs?: number;
   /** A reply this late past its deadline means the peer is gone. Default 5,000. */
@@ -89,6 +98,8 @@ export class ReadConnection {
   /** How many requests at the head of `pending` were already answered with `timeout`. */
   private expired = 0;
   private out = '';
+  /** Commands in `out`. */
+  private outCount = 0;
   private flushScheduled = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAt = Number.POSITIVE_INFINITY;
@@ -98,6 +109,7 @@ export class ReadConnection {
   private readonly reader = new RespReader((reply) => this.onReply(reply));
   private readonly now: () => number;
   private readonly maxOutstanding: number;
+  private readonly flushAfter: number;
   private readonly stallTimeoutMs: number;
   private readonly retryDelayMs: (attempt: number) => number | null;
   private onFirstConnect: ((err: Error | null) => void) | undefined;
@@ -105,6 +117,7 @@ export class ReadConnection {
   private constructor(private readonly options: ReadConnectionOptions) {
     this.now = options.now ?? (() => performance.now());
     this.maxOutstanding = options.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+    this.flushAfter = options.flushAfterCommands ?? Number.POSITIVE_INFINITY;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   }
@@ -168,9 +181,12 @@ export class ReadConnection {
     this.pending.push({ callback, deadline });
     this.out += command;
     // Commands issued in one turn of the event loop (all the connections accepted, or all
-    // the callers woken, in one poll) go out in one write instead of one syscall each: at a
-    // few thousand connections a second the write syscall was most of a lookup's cost.
-    if (!this.flushScheduled) {
+    // the callers woken, in one poll) go out together instead of one syscall each: at a
+    // few thousand connections a second the write syscall was most of a lookup's cost. At
+    // most `flushAfter` wait for the end of the turn (the option says why).
+    if (++this.outCount >= this.flushAfter) {
+      this.write();
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
     }
@@ -180,10 +196,15 @@ export class ReadConnection {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    this.write();
+  };
+
+  private write(): void {
     const out = this.out;
     this.out = '';
+    this.outCount = 0;
     if (out !== '' && this.socket !== undefined && !this.socket.destroyed) this.socket.write(out);
-  };
+  }
 
   private onReply(reply: RespValue): void {
     const request = this.pending.shift();
@@ -322,6 +343,7 @@ export class ReadConnection {
     socket?.destroy();
     this.reader.reset();
     this.out = '';
+    this.outCount = 0;
     const failed = this.pending.drain();
     for (let i = this.expired; i < failed.length; i++) failed[i]!.callback(err, null);
     this.expired = 0;

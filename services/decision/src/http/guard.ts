@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerToken } from '../auth/tokens.js';
+import type { LiveConfig } from '../live-config.js';
 import { type AppContext, type AppEnv, type DecisionAppDeps, headerOf } from './context.js';
 import type { ErrorResponder } from './errors.js';
 
@@ -21,6 +22,8 @@ export function routeName(path: string): string {
   return 'other';
 }
 
+/** A deciding route's handler, given the configuration in force (read once for the request). */
+type DecidingHandler = (c: AppContext, live: LiveConfig) => Response | Promise<Response>;
 type Handler = (c: AppContext) => Response | Promise<Response>;
 
 export interface Guard {
@@ -29,7 +32,11 @@ export interface Guard {
   /** The body limit alone, as middleware (POST /v1/validate). */
   limit: MiddlewareHandler<AppEnv>;
   /** A handler with every check folded in: mounted before the /v1 middleware, it ends the chain. */
-  wrap(route: 'decisions' | 'forward_auth', handler: Handler, options?: { limitBody?: boolean }): Handler;
+  wrap(
+    route: 'decisions' | 'forward_auth',
+    handler: DecidingHandler,
+    options?: { limitBody?: boolean },
+  ): Handler;
 }
 
 export function createGuard(
@@ -38,11 +45,10 @@ export function createGuard(
   now: () => number,
   onError: (error: Error, c: AppContext) => Response,
 ): Guard {
-  /** null when the request may go on; else the 401 to answer. Sets the configuration in force. */
-  const authorize = (c: AppContext, forwardAuth: boolean): Response | null => {
+  /** The configuration in force when the request may go on; else the 401 to answer. */
+  const authorize = (c: AppContext, forwardAuth: boolean): LiveConfig | Response => {
     const live = deps.config();
-    c.set('live', live);
-    if (live.tokens === null) return null;
+    if (live.tokens === null) return live;
     const presented = bearerToken(headerOf(c, 'authorization'));
     let ok = presented !== null && live.tokens.matches(presented);
     // RFC 6750's access_token query parameter, for forward-auth callers that cannot add a
@@ -51,7 +57,7 @@ export function createGuard(
       const query = c.req.query('access_token');
       ok = query !== undefined && live.tokens.matches(query);
     }
-    if (ok) return null;
+    if (ok) return live;
     const given = headerOf(c, 'authorization') !== undefined;
     return respond(
       'unauthorized',
@@ -92,8 +98,9 @@ export function createGuard(
 
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     const started = now();
-    const refused = authorize(c, routeName(c.req.path) === 'forward_auth');
-    if (refused !== null) return refused;
+    const live = authorize(c, routeName(c.req.path) === 'forward_auth');
+    if (live instanceof Response) return live;
+    c.set('live', live);
     await next();
     deps.metrics.request(routeName(c.req.path), (now() - started) / 1000);
   };
@@ -102,33 +109,37 @@ export function createGuard(
     // As Hono's compose would: the app's error handler answers what the handler threw.
     const failed = (error: unknown, c: AppContext) =>
       onError(error instanceof Error ? error : new Error(String(error)), c);
-    return async (c) => {
+    // Not an async function: a handler's promise is followed with one `then`, where awaiting it
+    // in an async wrapper cost a promise and a turn more on every decision (measured with the
+    // handlers' own restructuring: docs/decision.md).
+    return (c) => {
       const started = now();
-      const refused = authorize(c, route === 'forward_auth');
-      if (refused !== null) return refused;
-      let res: Response;
+      const live = authorize(c, route === 'forward_auth');
+      if (live instanceof Response) return live;
+      const timed = (res: Response) => {
+        deps.metrics.request(route, (now() - started) / 1000);
+        return res;
+      };
       const sized = options.limitBody ? sizedTooLarge(c) : null;
       if (sized === 'stream') {
         let answered: Response | undefined;
-        const over = await streamed(c, async () => {
+        return streamed(c, async () => {
           try {
-            answered = await handler(c);
+            answered = await handler(c, live);
           } catch (error) {
             answered = failed(error, c);
           }
-        });
-        res = over instanceof Response ? over : answered!;
-      } else if (sized !== null) {
-        res = sized;
-      } else {
-        try {
-          res = await handler(c);
-        } catch (error) {
-          res = failed(error, c);
-        }
+        }).then((over) => timed(over instanceof Response ? over : answered!));
       }
-      deps.metrics.request(route, (now() - started) / 1000);
-      return res;
+      if (sized !== null) return timed(sized);
+      let answer: Response | Promise<Response>;
+      try {
+        answer = handler(c, live);
+      } catch (error) {
+        return timed(failed(error, c));
+      }
+      if (!(answer instanceof Promise)) return timed(answer);
+      return answer.then(timed, (error: unknown) => timed(failed(error, c)));
     };
   };
 

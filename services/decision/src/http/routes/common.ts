@@ -1,5 +1,5 @@
 // What several routes share: reading a JSON body, and the headers a decision is told in.
-import { type AppContext, headerOf } from '../context.js';
+import { type AppContext, headerOf, type NodeBindings } from '../context.js';
 import { ApiError } from '../errors.js';
 
 /** On a dry-run endpoint: the verdict its policy gave (`allow` or `deny`); the answer allows. */
@@ -13,38 +13,44 @@ export const IDENTITY_HEADERS = {
   cluster: 'x-podgate-cluster',
 } as const;
 
-/** The body as JSON; invalid_request when it is empty or not JSON. (Its size was bounded already.) */
-export async function readJsonBody(c: AppContext): Promise<unknown> {
-  const text = (await parsedBody(c)) ?? (await c.req.text());
+/**
+ * The body's text. (Its size was bounded already.) When Node's parser is about to hold all of
+ * it, read from Node's own stream once the parser has pushed it, without the web stream, the
+ * listeners and the promises @hono/node-server puts between (measured:
+ * docs/adr/0006-decision-hot-path.md). A handler runs inside the parser's callback for the
+ * request's head, before the parser goes on to the body in the same packet: one microtask later
+ * a small body that arrived with its headers is buffered. A body still arriving, a chunked one
+ * (the body limit has read it already), a request not from a socket: Hono reads it.
+ */
+export function jsonBodyText(c: AppContext): Promise<string> {
+  const incoming = c.env?.incoming;
+  if (incoming?.read === undefined || incoming.resume === undefined) return c.req.text();
+  const length = headerOf(c, 'content-length');
+  if (length === undefined || headerOf(c, 'transfer-encoding') !== undefined) return c.req.text();
+  return AFTER_THE_PARSER.then(() => bufferedBody(incoming, Number(length)) ?? c.req.text());
+}
+
+const AFTER_THE_PARSER = Promise.resolve();
+
+/** The whole body when Node's parser holds it to its `length` and nothing has read it; else undefined. */
+function bufferedBody(incoming: NonNullable<NodeBindings['incoming']>, length: number): string | undefined {
+  // Node's parser holds the body to its Content-Length: all of it is here when this many bytes are.
+  if (incoming.readableDidRead !== false || incoming.readableLength !== length) return undefined;
+  const chunk = length === 0 ? null : incoming.read!();
+  // Flowing from here: the stream ends (and the request counts as read) when the parser says so.
+  incoming.resume!();
+  if (chunk === null) return '';
+  return typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+}
+
+/** The body as JSON; invalid_request when it is empty or not JSON. */
+export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ApiError('invalid_request', 'the body is empty: expected a JSON object');
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new ApiError('invalid_request', `the body is not JSON: ${(error as Error).message}`);
   }
-}
-
-/**
- * The body, when Node's parser holds all of it and nothing has read it: read at once from
- * Node's own stream, without the web stream, the listeners and the promises @hono/node-server
- * puts between (measured: docs/adr/0006-decision-hot-path.md). A small body arrives with its
- * headers, and the parser has buffered it by the time this first await returns. A body still
- * arriving, a chunked one (the body limit has read it already), a request not from a socket:
- * undefined, and Hono reads it.
- */
-async function parsedBody(c: AppContext): Promise<string | undefined> {
-  const incoming = c.env?.incoming;
-  if (incoming?.read === undefined || incoming.resume === undefined) return undefined;
-  const length = headerOf(c, 'content-length');
-  if (length === undefined || headerOf(c, 'transfer-encoding') !== undefined) return undefined;
-  await undefined;
-  // Node's parser holds the body to its Content-Length: all of it is here when this many bytes are.
-  if (incoming.readableDidRead !== false || incoming.readableLength !== Number(length)) return undefined;
-  const chunk = Number(length) === 0 ? null : incoming.read();
-  // Flowing from here: the stream ends (and the request counts as read) when the parser says so.
-  incoming.resume();
-  if (chunk === null) return '';
-  return typeof chunk === 'string' ? chunk : chunk.toString('utf8');
 }
 
 /**
