@@ -191,6 +191,7 @@ spec:
     const reporting = (result: ValidateResult): Validator => ({
       validate: async () => result,
       close: async () => {},
+      full: false,
       workersStarted: 0,
       limits: { timeoutMs: 1500, maxHeapBytes: 32 * 1024 * 1024 },
     });
@@ -225,5 +226,36 @@ spec:
     expect([failed.status, failed.body.error.code]).toEqual([500, 'internal_error']);
     expect(JSON.stringify(failed.body)).not.toMatch(/code 9/);
     expect(failed.t.lines().some((l) => l.reason === 'the validation worker exited (code 9)')).toBe(true);
+  });
+
+  it('a full validator: 503 busy before the body is read', async () => {
+    let asked = 0;
+    const full: Validator = {
+      validate: async () => {
+        asked++;
+        return { kind: 'busy', reason: 'queue' };
+      },
+      close: async () => {},
+      full: true,
+      workersStarted: 0,
+      limits: { timeoutMs: 1, maxHeapBytes: 1 },
+    };
+    const t = await testApp({ validator: full });
+    const res = await t.request('/v1/validate', { method: 'POST', body: 'on_tcp_connect: []\n' });
+    expect([
+      res.status,
+      res.headers.get('retry-after'),
+      ((await res.json()) as JsonAnswer).error.code,
+    ]).toEqual([503, '1', 'busy']);
+    expect(asked).toBe(0);
+  });
+
+  it('says how many diagnostics it left out', async () => {
+    const t = await testApp();
+    const res = await t.request('/v1/validate', { method: 'POST', body: '---\nx\n'.repeat(150) });
+    const body = (await res.json()) as JsonAnswer;
+    expect(res.status).toBe(422);
+    expect(body.diagnostics).toHaveLength(100);
+    expect(body.diagnostics_omitted).toBeGreaterThanOrEqual(50);
   });
 });

@@ -2,8 +2,9 @@
 // cost the worker and never the caller's thread, a bounded queue, and a clean stop.
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validatePolicyText } from './outcome.js';
+import { MAX_DIAGNOSTICS, MAX_MESSAGE_CHARS, validatePolicyText } from './outcome.js';
 import { createValidator, type Validator, type ValidatorOptions } from './pool.js';
+import { spawnValidationWorker } from './spawn.js';
 
 const GOOD = `on_tcp_connect:
   - expressions: ['conn.k8s.pod.metadata.namespace != "payments"']
@@ -103,5 +104,59 @@ describe('the validation pool', () => {
       message: 'the validation worker did not start in 500 ms',
     });
     expect(spawned).toBe(2);
+  });
+
+  it('a worker that cannot be created fails each text as it comes (none is left waiting); the pool recovers', async () => {
+    let calls = 0;
+    const v = validator({
+      spawn: (limits) => {
+        if (++calls <= 2) throw new Error('ERR_WORKER_INIT_FAILED');
+        return spawnValidationWorker(limits);
+      },
+    });
+    const [first, second, third] = await Promise.all([v.validate(GOOD), v.validate(BAD), v.validate(GOOD)]);
+    expect(first).toEqual({ kind: 'failed', message: 'no validation worker: ERR_WORKER_INIT_FAILED' });
+    expect(second).toEqual({ kind: 'failed', message: 'no validation worker: ERR_WORKER_INIT_FAILED' });
+    expect(third).toEqual({ kind: 'done', outcome: validatePolicyText(GOOD) });
+  });
+
+  it('a worker saying ready twice does not post its text twice (a stale deadline would stop the next text)', async () => {
+    // Replies 200 ms after each text; says ready again while the first text runs.
+    const twice = `const { parentPort } = require('node:worker_threads');
+      parentPort.postMessage({ ready: true });
+      setTimeout(() => parentPort.postMessage({ ready: true }), 50);
+      parentPort.on('message', (job) => setTimeout(() => parentPort.postMessage({ id: job.id, outcome: { valid: false, errorCount: 0, diagnostics: [], omitted: 0 } }), 200));`;
+    const v = validator({ timeoutMs: 300, spawn: () => new Worker(twice, { eval: true }) });
+    expect((await v.validate('a')).kind).toBe('done');
+    expect((await v.validate('b')).kind).toBe('done');
+  });
+
+  it('says when it is full, so a caller can refuse before reading a body', async () => {
+    const v = validator({ maxWaiting: 1 });
+    expect(v.full).toBe(false);
+    const running = v.validate(GOOD);
+    expect(v.full).toBe(false);
+    const waiting = v.validate(BAD);
+    expect(v.full).toBe(true);
+    await Promise.all([running, waiting]);
+    expect(v.full).toBe(false);
+  });
+});
+
+describe('validatePolicyText', () => {
+  it('answers at most MAX_DIAGNOSTICS diagnostics of at most MAX_MESSAGE_CHARS, and counts the rest', () => {
+    // Each empty document of a bare word is a diagnostic: 96 KB of them were a 5 MB answer.
+    const outcome = validatePolicyText('---\nx\n'.repeat(300));
+    expect(outcome.valid).toBe(false);
+    expect(outcome.diagnostics).toHaveLength(MAX_DIAGNOSTICS);
+    expect(outcome.diagnostics.length + outcome.omitted).toBeGreaterThanOrEqual(300);
+    const long = validatePolicyText(
+      `on_tcp_connect:\n  - actions: [{type: ${'t'.repeat(5000)}}]\n`, // the loader quotes the unknown type whole
+    );
+    for (const d of [...outcome.diagnostics, ...long.diagnostics]) {
+      expect(d.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS + 3);
+      expect(d.text.endsWith(d.message)).toBe(true);
+    }
+    expect(long.diagnostics.some((d) => d.message.endsWith('...'))).toBe(true);
   });
 });

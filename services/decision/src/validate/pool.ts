@@ -47,6 +47,8 @@ export interface Validator {
   validate(text: string): Promise<ValidateResult>;
   /** Stops the worker; a text in it or waiting is answered `busy` (`stopping`). */
   close(): Promise<void>;
+  /** As many texts wait as are allowed: the next would be `busy`. */
+  readonly full: boolean;
   /** Workers started so far (for tests and the log). */
   readonly workersStarted: number;
   /** What one text is given (for messages). */
@@ -112,12 +114,14 @@ export function createValidator(options: ValidatorOptions): Validator {
   };
 
   const post = (job: Job): void => {
+    clearTimeout(job.timer);
     job.timer = setTimeout(() => lose({ kind: 'limit', reason: 'time' }), options.timeoutMs);
     worker!.postMessage({ id: job.id, text: job.text });
   };
 
   const onMessage = (message: FromWorker): void => {
     if ('ready' in message) {
+      if (ready) return; // said once; a second would post the text again
       clearTimeout(startTimer);
       ready = true;
       if (current !== undefined) post(current);
@@ -134,7 +138,15 @@ export function createValidator(options: ValidatorOptions): Validator {
 
   const startWorker = (): void => {
     started++;
-    const w = spawn({ maxOldGenerationSizeMb });
+    let w: Worker;
+    try {
+      w = spawn({ maxOldGenerationSizeMb });
+    } catch (error) {
+      // No thread (a pid or memory limit, the permission model): this text fails, and so does
+      // each next one as it comes, instead of the pool waiting on a worker that never was.
+      queueMicrotask(() => lose({ kind: 'failed', message: `no validation worker: ${errorMessage(error)}` }));
+      return;
+    }
     worker = w;
     // An idle worker never holds the process open.
     w.unref();
@@ -184,6 +196,9 @@ export function createValidator(options: ValidatorOptions): Validator {
         clearTimeout(job.timer);
         job.resolve({ kind: 'busy', reason: 'stopping' });
       }
+    },
+    get full() {
+      return current !== undefined && waiting.length >= maxWaiting;
     },
     get workersStarted() {
       return started;

@@ -56,6 +56,11 @@ const lookup = {
 };
 
 const jsonMap = { type: 'object', additionalProperties: true };
+const OMITTED = {
+  type: 'integer',
+  minimum: 1,
+  description: 'Only when some were left out: how many diagnostics past the first 100.',
+};
 
 export const SCHEMAS = {
   Error: {
@@ -178,9 +183,11 @@ export const SCHEMAS = {
       },
       diagnostics: {
         type: 'array',
+        maxItems: 100,
         items: { $ref: '#/components/schemas/Diagnostic' },
-        description: 'Warnings only.',
+        description: 'Warnings only: at most 100, each message at most 500 characters (cut with ...).',
       },
+      diagnostics_omitted: OMITTED,
     },
   },
   Invalid: {
@@ -189,7 +196,16 @@ export const SCHEMAS = {
       {
         type: 'object',
         required: ['diagnostics'],
-        properties: { diagnostics: { type: 'array', items: { $ref: '#/components/schemas/Diagnostic' } } },
+        properties: {
+          diagnostics: {
+            type: 'array',
+            maxItems: 100,
+            items: { $ref: '#/components/schemas/Diagnostic' },
+            description:
+              'The errors, then the warnings: at most 100, each message at most 500 characters (cut with ...).',
+          },
+          diagnostics_omitted: OMITTED,
+        },
       },
     ],
   },

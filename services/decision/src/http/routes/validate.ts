@@ -16,8 +16,13 @@ export { VALIDATE_FILE_NAME };
 
 const MiB = 1024 * 1024;
 
+/** `diagnostics_omitted` only when some were left out. */
+const omitted = (count: number) => (count > 0 ? { diagnostics_omitted: count } : {});
+
 export function registerValidate(app: Hono<AppEnv>, route: RouteContext, validator: Validator): void {
   app.post('/v1/validate', async (c: AppContext) => {
+    // Full now: refused before the body is read and decoded, which costs this thread too.
+    if (validator.full) return answer(route, validator, { kind: 'busy', reason: 'queue' }, 0);
     const text = await c.req.text();
     if (text.trim() === '') {
       throw new ApiError('invalid_request', 'the body is empty: expected YAML (endpoints and policies)');
@@ -34,14 +39,20 @@ function answer(route: RouteContext, validator: Validator, result: ValidateResul
       const { outcome } = result;
       if (outcome.valid) {
         const { endpoints, policies, diagnostics } = outcome;
-        return jsonResponse(200, { valid: true, endpoints, policies, diagnostics });
+        return jsonResponse(200, {
+          valid: true,
+          endpoints,
+          policies,
+          diagnostics,
+          ...omitted(outcome.omitted),
+        });
       }
       const count = outcome.errorCount;
       return route.respond(
         'invalid_policy',
         `${count} error${count === 1 ? '' : 's'}; configuration refused`,
         {
-          extra: { diagnostics: outcome.diagnostics },
+          extra: { diagnostics: outcome.diagnostics, ...omitted(outcome.omitted) },
         },
       );
     }
