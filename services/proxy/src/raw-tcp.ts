@@ -52,7 +52,8 @@ interface WriteReq {
 }
 interface ShutdownReq {
   handle: TcpHandle | null;
-  oncomplete: (this: ShutdownReq, status: number) => void;
+  /** null: Node calls nothing when the request ends (a shutdown cancelled by a close). */
+  oncomplete: ((this: ShutdownReq, status: number) => void) | null;
   owner: RawTcp | null;
   callback: (error: string | null) => void;
 }
@@ -174,6 +175,8 @@ export class RawTcp {
   readBuffer: Buffer | null = null;
   private reading = false;
   private failed = false;
+  /** A shutdown asked for and not done yet. */
+  shutting: ShutdownReq | null = null;
 
   constructor(readonly handle: TcpHandle) {
     handle.owner = this;
@@ -260,6 +263,7 @@ export class RawTcp {
     req.callback = callback;
     const status = this.handle.shutdown(req);
     if (status !== 0) callback(errName(status));
+    else this.shutting = req;
   }
 
   /** Closes the descriptor (a FIN, or a reset when unread bytes are left); queued writes are dropped. */
@@ -290,6 +294,17 @@ export class RawTcp {
    * connections a second that made each young-generation collection a pause of several ms.
    */
   private release(): void {
+    // A shutdown libuv has not made yet is cancelled by the close, without a system call; Node
+    // calls a request's oncomplete only when it is a function, so the cancellation costs no
+    // call into JS either (the caller has what it needs: it chose to close).
+    const shutting = this.shutting;
+    if (shutting !== null) {
+      this.shutting = null;
+      shutting.oncomplete = null;
+      shutting.callback = noop;
+      shutting.owner = null;
+      shutting.handle = null;
+    }
     this.handle.owner = null;
     this.onData = noop;
     this.onEnd = noop;
@@ -365,6 +380,7 @@ function onWriteDone(this: WriteReq, status: number): void {
 function onShutdownDone(this: ShutdownReq, status: number): void {
   const callback = this.callback;
   this.callback = noop;
+  if (this.owner !== null && this.owner.shutting === this) this.owner.shutting = null;
   this.owner = null;
   this.handle = null;
   callback(status < 0 ? errName(status) : null);
