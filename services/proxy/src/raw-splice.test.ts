@@ -207,6 +207,7 @@ describe.skipIf(!rawTcpAvailable())('raw splice', () => {
         readStart() {},
         readStop() {},
         ownReadBuffer() {},
+        replayEarly() {},
         write(chunk: Buffer) {
           s.pending += chunk.length;
           return true;

@@ -185,5 +185,8 @@ export function rawSplice(
   // Not flowing: upstream.onDrain starts the client's reads.
   else client.readStop();
   upstream.readStart();
+  // What the upstream sent before this splice began (rawConnect reads from the start), before
+  // any later read (none is delivered until this returns), as if read now.
+  upstream.replayEarly();
   return { abort: () => finish('aborted') };
 }

@@ -177,6 +177,8 @@ export class RawTcp {
   private failed = false;
   /** A shutdown asked for and not done yet. */
   shutting: ShutdownReq | null = null;
+  /** What a connection rawConnect made read before its user set its callbacks: see replayEarly. */
+  early: { chunk?: Buffer; end?: true; error?: string } | null = null;
 
   constructor(readonly handle: TcpHandle) {
     handle.owner = this;
@@ -266,6 +268,25 @@ export class RawTcp {
     else this.shutting = req;
   }
 
+  /**
+   * Hands what was read before the callbacks were set (rawConnect reads from the start) to
+   * them, as it would have been: a chunk to onData, the FIN to onEnd, a failed read to onError
+   * (reading stopped for the last two). Call once the callbacks are set and reading is started.
+   */
+  replayEarly(): void {
+    const early = this.early;
+    if (early === null) return;
+    this.early = null;
+    if (early.chunk !== undefined) this.onData(early.chunk);
+    else if (early.end === true) {
+      this.readStop();
+      this.onEnd();
+    } else if (early.error !== undefined) {
+      this.readStop();
+      this.onError(early.error);
+    }
+  }
+
   /** Closes the descriptor (a FIN, or a reset when unread bytes are left); queued writes are dropped. */
   close(): void {
     if (this.closed) return;
@@ -311,6 +332,7 @@ export class RawTcp {
     this.onError = noop;
     this.onDrain = noop;
     this.readBuffer = null;
+    this.early = null;
   }
 
   /** The handle as a `net.Socket` (for a path that needs a stream), before anything was read. */
@@ -335,6 +357,19 @@ export class RawTcp {
 }
 
 let spare: WriteReq | null = null;
+
+// The callbacks of a connection rawConnect made until its user sets its own: what arrives is
+// kept for replayEarly, and reading stops, so nothing is lost and at most one chunk waits.
+function holdData(this: RawTcp, chunk: Buffer): void {
+  this.early = { chunk };
+  this.readStop();
+}
+function holdEnd(this: RawTcp): void {
+  this.early = { end: true };
+}
+function holdError(this: RawTcp, error: string): void {
+  this.early = { error };
+}
 
 function newWriteReq(b: Bindings): WriteReq {
   const req = new b.WriteWrap();
@@ -396,6 +431,14 @@ function onConnectDone(this: ConnectReq, status: number): void {
 /**
  * Connects to `address` (an IP) and `port`; `callback` once, with null or an error code. The
  * connection is returned at once so a deadline can close it.
+ *
+ * It is reading from the start: libuv then registers the socket for the connect's completion
+ * and for reads in one epoll_ctl (ADD), and the completion leaves it reading (one MOD). Started
+ * after the completion, reading cost two more: libuv forgets a descriptor is registered once it
+ * stops watching it, so it tries an ADD that fails (EEXIST), then a MOD (docs/proxy.md,
+ * Measured). No read is delivered before `callback` has returned (libuv takes a connecting
+ * socket's events as the connect's); whatever is read before the caller sets its callbacks is
+ * kept for replayEarly, reading stopped, never dropped.
  */
 export function rawConnect(
   address: string,
@@ -417,7 +460,12 @@ export function rawConnect(
   if (status !== 0) {
     const code = errName(status);
     queueMicrotask(() => callback(code, conn));
+    return conn;
   }
+  conn.onData = holdData;
+  conn.onEnd = holdEnd;
+  conn.onError = holdError;
+  conn.readStart();
   return conn;
 }
 
