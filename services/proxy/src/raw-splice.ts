@@ -39,9 +39,6 @@ export function rawSplice(
   let upstreamEof = false;
   let clientFinSent = false;
   let upstreamFinSent = false;
-  // A FIN asked for with shutdown and not sent yet (libuv makes the system call on its next pass).
-  let clientFinAsked = false;
-  let upstreamFinAsked = false;
   let over = false;
   let halfClosed = false;
   // One wheel entry for both deadlines: the first FIN shortens it (see halfClose below).
@@ -78,37 +75,17 @@ export function rawSplice(
       ...(error !== undefined ? { error } : {}),
     });
   };
-  // Each FIN sent, or asked for with nothing queued before it: the close sends that one. Both
-  // sides' FINs often come in one batch of events (an upstream that answers and closes, a
-  // client that closes on reading the answer): the first asks for a shutdown towards the
-  // second, whose FIN is read before libuv gets to it; closing now cancels it, a system call
-  // (and a callback into JS) saved on most connections (docs/proxy.md, Measured).
-  const finGoes = (to: RawTcp, sent: boolean, asked: boolean) => sent || (asked && to.pending === 0);
   const maybeDone = () => {
-    if (
-      clientEof &&
-      upstreamEof &&
-      finGoes(client, clientFinSent, clientFinAsked) &&
-      finGoes(upstream, upstreamFinSent, upstreamFinAsked)
-    ) {
-      finish('closed');
-    }
+    if (clientEof && upstreamEof && clientFinSent && upstreamFinSent) finish('closed');
   };
   // Passes a FIN on to `to`. When `to` has sent its own FIN already and nothing is queued for it,
   // closing it sends the FIN: one system call instead of a shutdown and a close.
-  const passFin = (
-    to: RawTcp,
-    toEof: boolean,
-    sent: () => void,
-    asked: () => void,
-    failed: (code: string) => void,
-  ) => {
+  const passFin = (to: RawTcp, toEof: boolean, sent: () => void, failed: (code: string) => void) => {
     if (toEof && to.pending === 0) {
       sent();
       maybeDone();
       return;
     }
-    asked();
     to.shutdown((error) => {
       if (over) return;
       if (error !== null) return failed(error);
@@ -149,9 +126,6 @@ export function rawSplice(
       () => {
         upstreamFinSent = true;
       },
-      () => {
-        upstreamFinAsked = true;
-      },
       (code) => finish('upstream_error', code),
     );
   };
@@ -165,9 +139,6 @@ export function rawSplice(
       clientEof,
       () => {
         clientFinSent = true;
-      },
-      () => {
-        clientFinAsked = true;
       },
       (code) => finish('client_error', code),
     );
@@ -185,8 +156,5 @@ export function rawSplice(
   // Not flowing: upstream.onDrain starts the client's reads.
   else client.readStop();
   upstream.readStart();
-  // What the upstream sent before this splice began (rawConnect reads from the start), before
-  // any later read (none is delivered until this returns), as if read now.
-  upstream.replayEarly();
   return { abort: () => finish('aborted') };
 }

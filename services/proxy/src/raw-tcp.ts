@@ -52,8 +52,7 @@ interface WriteReq {
 }
 interface ShutdownReq {
   handle: TcpHandle | null;
-  /** null: Node calls nothing when the request ends (a shutdown cancelled by a close). */
-  oncomplete: ((this: ShutdownReq, status: number) => void) | null;
+  oncomplete: (this: ShutdownReq, status: number) => void;
   owner: RawTcp | null;
   callback: (error: string | null) => void;
 }
@@ -175,10 +174,6 @@ export class RawTcp {
   readBuffer: Buffer | null = null;
   private reading = false;
   private failed = false;
-  /** A shutdown asked for and not done yet. */
-  shutting: ShutdownReq | null = null;
-  /** What a connection rawConnect made read before its user set its callbacks: see replayEarly. */
-  early: { chunk?: Buffer; end?: true; error?: string } | null = null;
 
   constructor(readonly handle: TcpHandle) {
     handle.owner = this;
@@ -265,26 +260,6 @@ export class RawTcp {
     req.callback = callback;
     const status = this.handle.shutdown(req);
     if (status !== 0) callback(errName(status));
-    else this.shutting = req;
-  }
-
-  /**
-   * Hands what was read before the callbacks were set (rawConnect reads from the start) to
-   * them, as it would have been: a chunk to onData, the FIN to onEnd, a failed read to onError
-   * (reading stopped for the last two). Call once the callbacks are set and reading is started.
-   */
-  replayEarly(): void {
-    const early = this.early;
-    if (early === null) return;
-    this.early = null;
-    if (early.chunk !== undefined) this.onData(early.chunk);
-    else if (early.end === true) {
-      this.readStop();
-      this.onEnd();
-    } else if (early.error !== undefined) {
-      this.readStop();
-      this.onError(early.error);
-    }
   }
 
   /** Closes the descriptor (a FIN, or a reset when unread bytes are left); queued writes are dropped. */
@@ -315,24 +290,12 @@ export class RawTcp {
    * connections a second that made each young-generation collection a pause of several ms.
    */
   private release(): void {
-    // A shutdown libuv has not made yet is cancelled by the close, without a system call; Node
-    // calls a request's oncomplete only when it is a function, so the cancellation costs no
-    // call into JS either (the caller has what it needs: it chose to close).
-    const shutting = this.shutting;
-    if (shutting !== null) {
-      this.shutting = null;
-      shutting.oncomplete = null;
-      shutting.callback = noop;
-      shutting.owner = null;
-      shutting.handle = null;
-    }
     this.handle.owner = null;
     this.onData = noop;
     this.onEnd = noop;
     this.onError = noop;
     this.onDrain = noop;
     this.readBuffer = null;
-    this.early = null;
   }
 
   /** The handle as a `net.Socket` (for a path that needs a stream), before anything was read. */
@@ -357,19 +320,6 @@ export class RawTcp {
 }
 
 let spare: WriteReq | null = null;
-
-// The callbacks of a connection rawConnect made until its user sets its own: what arrives is
-// kept for replayEarly, and reading stops, so nothing is lost and at most one chunk waits.
-function holdData(this: RawTcp, chunk: Buffer): void {
-  this.early = { chunk };
-  this.readStop();
-}
-function holdEnd(this: RawTcp): void {
-  this.early = { end: true };
-}
-function holdError(this: RawTcp, error: string): void {
-  this.early = { error };
-}
 
 function newWriteReq(b: Bindings): WriteReq {
   const req = new b.WriteWrap();
@@ -415,7 +365,6 @@ function onWriteDone(this: WriteReq, status: number): void {
 function onShutdownDone(this: ShutdownReq, status: number): void {
   const callback = this.callback;
   this.callback = noop;
-  if (this.owner !== null && this.owner.shutting === this) this.owner.shutting = null;
   this.owner = null;
   this.handle = null;
   callback(status < 0 ? errName(status) : null);
@@ -431,14 +380,6 @@ function onConnectDone(this: ConnectReq, status: number): void {
 /**
  * Connects to `address` (an IP) and `port`; `callback` once, with null or an error code. The
  * connection is returned at once so a deadline can close it.
- *
- * It is reading from the start: libuv then registers the socket for the connect's completion
- * and for reads in one epoll_ctl (ADD), and the completion leaves it reading (one MOD). Started
- * after the completion, reading cost two more: libuv forgets a descriptor is registered once it
- * stops watching it, so it tries an ADD that fails (EEXIST), then a MOD (docs/proxy.md,
- * Measured). No read is delivered before `callback` has returned (libuv takes a connecting
- * socket's events as the connect's); whatever is read before the caller sets its callbacks is
- * kept for replayEarly, reading stopped, never dropped.
  */
 export function rawConnect(
   address: string,
@@ -460,12 +401,7 @@ export function rawConnect(
   if (status !== 0) {
     const code = errName(status);
     queueMicrotask(() => callback(code, conn));
-    return conn;
   }
-  conn.onData = holdData;
-  conn.onEnd = holdEnd;
-  conn.onError = holdError;
-  conn.readStart();
   return conn;
 }
 
