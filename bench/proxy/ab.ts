@@ -175,6 +175,7 @@ try {
           const t = targets[k]!;
           if (FRESH && t.root !== undefined) {
             t.peer = await startProxy(t.root);
+            peers.push(t.peer);
             t.port = t.peer.port;
             t.pid = t.peer.pid;
             await wrk(LOAD_CORE, url(t.port), { connections: 50, seconds: 2, close: true });
