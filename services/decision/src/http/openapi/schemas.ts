@@ -59,7 +59,7 @@ const jsonMap = { type: 'object', additionalProperties: true };
 const OMITTED = {
   type: 'integer',
   minimum: 1,
-  description: 'Only when some were left out: how many diagnostics past the first 100.',
+  description: 'Only when some were left out: how many past the first 100.',
 };
 
 export const SCHEMAS = {
@@ -185,7 +185,7 @@ export const SCHEMAS = {
         type: 'array',
         maxItems: 100,
         items: { $ref: '#/components/schemas/Diagnostic' },
-        description: 'Warnings only: at most 100, each message at most 500 characters (cut with ...).',
+        description: 'Warnings only: at most 100; messages cut at 500 characters.',
       },
       diagnostics_omitted: OMITTED,
     },
@@ -201,8 +201,7 @@ export const SCHEMAS = {
             type: 'array',
             maxItems: 100,
             items: { $ref: '#/components/schemas/Diagnostic' },
-            description:
-              'The errors, then the warnings: at most 100, each message at most 500 characters (cut with ...).',
+            description: 'Errors, then warnings: at most 100; messages cut at 500 characters.',
           },
           diagnostics_omitted: OMITTED,
         },
