@@ -243,7 +243,10 @@ describe('faults under load', () => {
       const proxyStarted = performance.now();
       let after = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
       checker.proxyExchange('status', after);
-      while (after.echoed && performance.now() - proxyStarted < 2 * READER_REFRESH_MS + HEARTBEAT_INTERVAL_MS) {
+      while (
+        after.echoed &&
+        performance.now() - proxyStarted < 2 * READER_REFRESH_MS + HEARTBEAT_INTERVAL_MS
+      ) {
         await sleep(100);
         after = await proxyExchange(stack.proxyPort.status, refused, 'refused pod\n', 2_000);
         checker.proxyExchange('status', after);
