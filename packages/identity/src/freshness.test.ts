@@ -38,6 +38,33 @@ describe('FreshnessTracker', () => {
   });
 });
 
+describe('FreshnessTracker: a read that never comes back', () => {
+  it('holds later refreshes for one refresh interval at most; their own read is applied', async () => {
+    let calls = 0;
+    const tracker = new FreshnessTracker({
+      now: () => 0,
+      refreshMs: 50,
+      readTtls: (clusters) => {
+        calls++;
+        // The first refresh's read went out on a connection that died: no answer for seconds.
+        if (calls === 2) return new Promise(() => {});
+        return Promise.resolve(
+          new Map(clusters.map((c) => [c, { ttlMs: calls === 1 ? -2 : 30_000, written: true }])),
+        );
+      },
+    });
+    await tracker.track(['c']);
+    expect(tracker.isFresh('c')).toBe(false);
+    const stuck = tracker.refresh();
+    expect(tracker.refresh()).toBe(stuck); // shared while it may still answer
+    await stuck; // released after the interval, unanswered
+    expect(calls).toBe(2);
+    await tracker.refresh(); // a read of its own
+    expect(calls).toBe(3);
+    expect(tracker.isFresh('c')).toBe(true);
+  });
+});
+
 // The bound a reader promises (and the reliability suite relies on): it never trusts a
 // cluster past the moment its heartbeat key expires in the store, however late its reads are
 // sent, answered or applied, and in whatever order overlapping reads come back. Reads are

@@ -77,12 +77,27 @@ export class FreshnessTracker {
     return this.read([...this.tracked]);
   }
 
-  /** One refresh of every tracked cluster; concurrent calls share it (the background timer's). */
+  /**
+   * One refresh of every tracked cluster; concurrent calls share it (the background timer's)
+   * for at most one refresh interval. A read sent just before the store's connection died is
+   * not failed when it closes: it waits for the client's command timeout (5 s). Shared past
+   * the interval, it would hold every later refresh, and the reader would keep a cluster's
+   * last expiry (fresh, over a store that may have restarted empty) or, once that passed, see
+   * it stale, for seconds after the store was back. A later refresh sends its own read; the
+   * late answer of the stuck one is dropped if a newer one was applied.
+   */
   refresh(): Promise<void> {
     if (this.running === undefined) {
-      this.running = this.read([...this.tracked]).finally(() => {
-        this.running = undefined;
+      let release: NodeJS.Timeout | undefined;
+      const running = new Promise<void>((resolve, reject) => {
+        release = setTimeout(resolve, this.options.refreshMs);
+        release.unref();
+        this.read([...this.tracked]).then(resolve, reject);
+      }).finally(() => {
+        clearTimeout(release);
+        if (this.running === running) this.running = undefined;
       });
+      this.running = running;
     }
     return this.running;
   }
