@@ -70,28 +70,4 @@ describe('listenHttp', () => {
       await server.close();
     }
   });
-
-  it('closes a client that stops reading its answer, so the answer is not held for good', async () => {
-    const big = 'x'.repeat(8 * 1024 * 1024);
-    const app = new Hono().get('/big', (c) => c.text(big));
-    const server = await listenHttp(app, { host: '127.0.0.1', port: 0 }, { idleTimeoutMs: 300 });
-    try {
-      const client = net.connect(server.port, '127.0.0.1');
-      client.on('error', () => {});
-      client.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
-      client.pause(); // never read, while the server's writes fill the socket
-      await new Promise((r) => setTimeout(r, 1_500));
-      let received = 0;
-      client.on('data', (b: Buffer) => {
-        received += b.length;
-      });
-      const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
-      client.resume();
-      await closed;
-      // What was already in the sockets' buffers arrives; the rest of the answer was dropped.
-      expect(received).toBeLessThan(big.length);
-    } finally {
-      await server.close();
-    }
-  });
 });

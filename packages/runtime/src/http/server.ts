@@ -2,8 +2,7 @@
 // keep-alive sockets and waits for requests in flight; forceClose() ends every socket.
 // Clients are untrusted: a request head must arrive within headersTimeoutMs and the whole
 // request within requestTimeoutMs (Node answers 408 and closes), so a slowloris client holds a
-// socket for seconds, not Node's default of one to five minutes; and a socket idle for
-// idleTimeoutMs (a client that stops reading its answer) is closed.
+// socket for seconds, not Node's default of one to five minutes.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -23,20 +22,12 @@ export interface HttpTimeouts {
   requestTimeoutMs?: number;
   /** How often Node checks the two above (default 1 s; Node's own is 30 s). */
   checkIntervalMs?: number;
-  /**
-   * A socket with no byte read or written for this long is closed (default 120 s; Node's own:
-   * never). The two above end when the request has arrived; this one also ends a client that
-   * stops reading its answer, which would otherwise hold the answer in the process for good.
-   * Longer than any wait a request can have here (a validation's queue, a drain).
-   */
-  idleTimeoutMs?: number;
 }
 
 export const DEFAULT_HTTP_TIMEOUTS = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   checkIntervalMs: 1_000,
-  idleTimeoutMs: 120_000,
 };
 
 export function listenHttp(
@@ -71,8 +62,6 @@ export function listenHttp(
         });
       },
     );
-    // No 'timeout' listener: Node destroys the socket when it fires.
-    server.setTimeout(t.idleTimeoutMs);
     server.once('error', reject);
   });
 }
