@@ -15,18 +15,16 @@
 // - podgate's resident memory with 1,000 idle open connections.
 // Needs nginx, haproxy, wrk and taskset (`apt-get install nginx haproxy wrk util-linux`).
 // Run: npm run bench proxy [-- --seconds N --rounds N]
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { createRedisIdentityStore } from '@podgate/identity';
 import { KEEP_PRETENURING_FLAG } from '@podgate/runtime';
-import { freePort, redisCli, startRedis } from '@podgate/test-support';
+import { freePort } from '@podgate/test-support';
 import { buildServices, builtServiceEnv } from './built-services.js';
 import { cpuSplitMs, fixedRateLatencies, idleConnections, percentile, rssBytes, wrk } from './proxy/load.js';
 import { BIG_FILE_BYTES, type Peer, startHaproxy, startNginx, startPinned, tempDir } from './proxy/peers.js';
+import { benchConfig, startBenchRedis } from './proxy/store.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -42,36 +40,6 @@ const ROUNDS = argValue('--rounds', 3);
 const PROXY_CORE = 0;
 const LOAD_CORE = 1;
 
-const config = (nginxPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: web-internal, namespace: payments}
-spec:
-  url: http://web.payments.internal
-  upstream: {url: "http://127.0.0.1:${nginxPort}"}
----
-apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: CloudEndpoint
-metadata: {name: web, namespace: payments}
-spec:
-  url: http://web.payments
-  bindings: [kubernetes]
-  trafficPolicy:
-    policy:
-      on_tcp_connect:
-        - expressions:
-            - conn.k8s.pod.metadata.error_code != ""
-          actions:
-            - type: deny
-        - expressions:
-            - conn.k8s.pod.metadata.namespace != "payments"
-          actions:
-            - type: deny
-        - actions:
-            - type: forward-internal
-              config:
-                url: http://web.payments.internal
-`;
-
 buildServices();
 /** The machine's processor, as /proc/cpuinfo names it: figures move with it. */
 function cpuModel(): string {
@@ -82,41 +50,13 @@ function cpuModel(): string {
 const loadAtStart = loadavg();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const peers: Peer[] = [];
-const redis = await startRedis();
+const { redis, priority: redisPriority } = await startBenchRedis(LOAD_CORE);
 try {
-  // Redis answers the lookups. It stands for a store on a host of its own: on the proxies' core
-  // it would take turns with the proxy measured (the bare pipe and HAProxy make none), and on
-  // the load core at normal priority a lookup waited for the load generator's time slice
-  // (lookup p99 1.8 ms at 1,000 connections/s, against 0.3 ms at real-time priority, measured).
-  const redisPid = /process_id:(\d+)/.exec(await redisCli(redis.port, ['INFO', 'server']))?.[1];
-  if (redisPid === undefined) throw new Error('redis-server did not say its process id');
-  await promisify(execFile)('taskset', ['-p', '-c', String(LOAD_CORE), redisPid]);
-  const redisPriority = await promisify(execFile)('chrt', ['-f', '-p', '10', redisPid]).then(
-    () => 'at real-time priority (chrt -f 10)',
-    () => 'at normal priority (chrt refused real-time priority)',
-  );
-  // wrk connects from 127.0.0.1: that is the pod the policy allows.
-  const writer = await createRedisIdentityStore({ url: redis.url });
-  await writer.heartbeat('bench', 3_600_000);
-  await writer.reconcile('bench', [
-    {
-      uid: '00000000-0000-4000-8000-000000000001',
-      name: 'bench-client',
-      namespace: 'payments',
-      annotations: {},
-      errorCode: '',
-      errorMessage: '',
-      ips: ['127.0.0.1'],
-      resourceVersion: '1',
-    },
-  ]);
-  await writer.close();
-
   const [nginxPort, haproxyPort, pipePort, podgatePort, podgateAlonePort, podgatePretenurePort] =
     await Promise.all([0, 1, 2, 3, 4, 5].map(() => freePort()));
   const dir = tempDir('proxy');
   const configFile = join(dir, 'podgate.yaml');
-  writeFileSync(configFile, config(nginxPort!));
+  writeFileSync(configFile, benchConfig(nginxPort!));
   const podgate = (port: number, share: string, nodeFlags: string[] = []) =>
     startPinned(
       PROXY_CORE,

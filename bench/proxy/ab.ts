@@ -12,14 +12,12 @@
 // round to round. --fresh: new processes for every round. --together: the builds measured at
 // the same time (below). --hold S: start everything, print the ports and pids, and wait S
 // seconds (or until SIGINT) instead of measuring (strace, perf).
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { createRedisIdentityStore } from '@podgate/identity';
-import { freePort, redisCli, startRedis } from '@podgate/test-support';
+import { freePort } from '@podgate/test-support';
 import { cpuSplitMs, wrk } from './load.js';
 import { type Peer, startHaproxy, startNginx, startPinned, tempDir } from './peers.js';
+import { benchConfig, startBenchRedis } from './store.js';
 
 const PROXY_CORE = 0;
 const LOAD_CORE = 1;
@@ -46,65 +44,14 @@ if (args.length < 2)
   throw new Error('usage: ab.ts A_ROOT B_ROOT [C_ROOT...] [--rounds N] [--seconds N] [--hold S]');
 const roots = args.map((a) => resolve(a));
 
-// The bench's own configuration: the seed's fail-closed namespace policy, forward-internal.
-const config = (nginxPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: AgentEndpoint
-metadata: {name: web-internal, namespace: payments}
-spec:
-  url: http://web.payments.internal
-  upstream: {url: "http://127.0.0.1:${nginxPort}"}
----
-apiVersion: ngrok.k8s.ngrok.com/v1alpha1
-kind: CloudEndpoint
-metadata: {name: web, namespace: payments}
-spec:
-  url: http://web.payments
-  bindings: [kubernetes]
-  trafficPolicy:
-    policy:
-      on_tcp_connect:
-        - expressions:
-            - conn.k8s.pod.metadata.error_code != ""
-          actions:
-            - type: deny
-        - expressions:
-            - conn.k8s.pod.metadata.namespace != "payments"
-          actions:
-            - type: deny
-        - actions:
-            - type: forward-internal
-              config:
-                url: http://web.payments.internal
-`;
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const peers: Peer[] = [];
-const redis = await startRedis();
+const { redis } = await startBenchRedis(LOAD_CORE);
 try {
-  const redisPid = /process_id:(\d+)/.exec(await redisCli(redis.port, ['INFO', 'server']))?.[1];
-  if (redisPid === undefined) throw new Error('redis-server did not say its process id');
-  await promisify(execFile)('taskset', ['-p', '-c', String(LOAD_CORE), redisPid]);
-  await promisify(execFile)('chrt', ['-f', '-p', '10', redisPid]).catch(() => {});
-  const writer = await createRedisIdentityStore({ url: redis.url });
-  await writer.heartbeat('bench', 3_600_000);
-  await writer.reconcile('bench', [
-    {
-      uid: '00000000-0000-4000-8000-000000000001',
-      name: 'bench-client',
-      namespace: 'payments',
-      annotations: {},
-      errorCode: '',
-      errorMessage: '',
-      ips: ['127.0.0.1'],
-      resourceVersion: '1',
-    },
-  ]);
-  await writer.close();
-
   const nginxPort = await freePort();
   const haproxyPort = await freePort();
   const configFile = join(tempDir('proxy-ab'), 'podgate.yaml');
-  writeFileSync(configFile, config(nginxPort));
+  writeFileSync(configFile, benchConfig(nginxPort));
   peers.push(await startNginx(LOAD_CORE, nginxPort));
   const haproxy = await startHaproxy(PROXY_CORE, haproxyPort, nginxPort);
   peers.push(haproxy);

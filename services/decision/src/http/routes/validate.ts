@@ -6,13 +6,10 @@
 // validation_limit when a text needs more than its deadline or heap, 503 busy when too many
 // wait.
 import type { Hono } from 'hono';
-import { VALIDATE_FILE_NAME } from '../../validate/outcome.js';
 import type { ValidateResult, Validator } from '../../validate/pool.js';
 import type { AppContext, AppEnv, RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { jsonResponse } from '../respond.js';
-
-export { VALIDATE_FILE_NAME };
 
 const MiB = 1024 * 1024;
 
