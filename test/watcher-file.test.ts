@@ -52,12 +52,22 @@ describe.each([
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Runs once, right after the next parse: a writer going on while the file is being read. */
+  let duringNextParse: (() => void) | null = null;
   const start = () => {
     const { logger, lines } = memoryLogger();
     logs = lines;
     const metrics = createMetrics();
+    const parseFile = podsFileParser();
+    const parse = (text: string, path: string) => {
+      const records = parseFile(text, path);
+      const interfere = duringNextParse;
+      duringNextParse = null;
+      interfere?.();
+      return records;
+    };
     const source = new PodsFileSource(
-      { parse: podsFileParser(), clock: systemClock, logger, metrics },
+      { parse, clock: systemClock, logger, metrics },
       { path: file, pollIntervalMs: 50, debounceMs: 20, fsWatch },
     );
     watcher = startWatcher(
@@ -108,6 +118,30 @@ describe.each([
     await waitFor('rename applied', async () => (await who('10.2.0.5')) === 'files/e');
     expect(await who('10.2.0.1')).toBe('!not_found');
     expect(await who('10.2.0.3')).toBe('!not_found');
+  });
+
+  it('does not apply a read the file was rewritten during (a cut-off file that still parses)', async () => {
+    const a = podYaml('a', '10.2.3.1', '\n      annotations:\n        k8s.ngrok.com/env: production-eu');
+    const full = listYaml(a, podYaml('b', '10.2.3.2'));
+    writeFileSync(file, full);
+    await start().ready;
+    const read = () => logs().filter((l) => l.msg === 'pods file read').map((l) => l.pods);
+    expect(read()).toEqual([2]);
+
+    // The writer truncates and writes a first piece, which ends inside a's annotation and
+    // parses (b is missing, a's value cut short); it writes the rest while that piece is read.
+    const rewritten = full.replace('production-eu', 'production-us');
+    const cut = rewritten.slice(0, rewritten.indexOf('production-us') + 'produc'.length);
+    expect(() => podsFileParser()(cut, file)).not.toThrow();
+    duringNextParse = () => writeFileSync(file, rewritten);
+    writeFileSync(file, cut);
+    await waitFor('the rewrite applied', async () => {
+      const found = await store.lookup('10.2.3.1', ['files']);
+      return found.ok && found.identity.annotations['k8s.ngrok.com/env'] === 'production-us';
+    });
+    expect(duringNextParse).toBeNull();
+    expect(read()).toEqual([2, 2]);
+    expect(await who('10.2.3.2')).toBe('files/b');
   });
 
   it('a pod removed from the file while no watcher ran is gone after a restart, even the newest', async () => {

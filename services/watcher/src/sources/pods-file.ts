@@ -61,7 +61,7 @@ export class PodsFileSource implements PodSource {
     if (this.options.fsWatch !== false) this.watchDirectory(path, schedule);
     this.poller = setInterval(() => {
       void stat(path)
-        .then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`)
+        .then(signatureOf)
         .catch(() => 'missing')
         .then((signature) => {
           if (signature !== this.lastStat) schedule();
@@ -114,7 +114,8 @@ export class PodsFileSource implements PodSource {
         this.lastStat = 'missing'; // logged once, not on every poll
         throw error;
       });
-      this.lastStat = `${s.ino}:${s.size}:${s.mtimeMs}`;
+      this.lastStat = signatureOf(s);
+      const before = signatureOf(s);
       const text = await readFile(path, 'utf8');
       digest = createHash('sha256').update(text).digest('hex');
       if (digest === this.lastDigest) {
@@ -123,6 +124,16 @@ export class PodsFileSource implements PodSource {
         return;
       }
       records = parse(text, path);
+      // Written to while it was read (a writer that truncates and then writes, paused longer
+      // than the debounce): what was read may end in the middle of a pod, and YAML cut there
+      // can still parse, with a pod missing or an annotation's value cut short. Not applied:
+      // the write's own change events (or the next poll, which sees this marker) read it again.
+      const after = signatureOf(await stat(path));
+      if (after !== before) {
+        this.lastStat = 'changed while read';
+        logger.debug({ path }, 'pods file changed while it was read; reading it again');
+        return;
+      }
     } catch (error) {
       // The file is the whole truth once read: a bad edit keeps the last good state (and
       // the heartbeat) rather than making the cluster stale; only a first read counts.
@@ -152,4 +163,8 @@ export class PodsFileSource implements PodSource {
     logger.info({ path, pods: records.length }, 'pods file read');
     sink.listing(records);
   }
+}
+
+function signatureOf(s: { ino: number; size: number; mtimeMs: number }): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
