@@ -1,6 +1,7 @@
 // The decision service under a real load generator: `podgate decision` as its own process,
 // its build as production runs it (built-services.ts), pinned to core 0, against a real
-// redis-server holding 10,000 identities, wrk and redis-server pinned to core 1, so nothing
+// redis-server holding 10,000 identities, wrk and redis-server pinned to core 1 (redis-server at
+// real-time priority: pin-redis.ts), so nothing
 // else the bench starts competes for the server's core; 50 keep-alive connections, measuring in the same run, round after round:
 //   - GET /healthz of the same server (the baseline: HTTP and Hono, no lookup, no policy);
 //   - POST /v1/decisions, a different client IP each request (one lookup + the seed policy);
@@ -18,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createRedisIdentityStore, type PodRecord } from '@podgate/identity';
 import { KEEP_PRETENURING_FLAG } from '@podgate/runtime';
-import { freePort, redisCli, startRedis } from '@podgate/test-support';
+import { freePort, startRedis } from '@podgate/test-support';
 import { buildServices, builtServiceEnv } from './built-services.js';
+import { pinRedis } from './pin-redis.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -198,11 +200,7 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   let server: ChildProcess | undefined;
   try {
-    // Redis answers every lookup: on the server's core it would take turns with the server.
-    const info = await redisCli(redis.port, ['INFO', 'server']);
-    const redisPid = /process_id:(\d+)/.exec(info)?.[1];
-    if (redisPid === undefined) throw new Error('redis-server did not say its process id');
-    await run('taskset', ['-p', '-c', '1', redisPid]);
+    const redisPriority = await pinRedis(redis.port, 1);
     const writer = await createRedisIdentityStore({ url: redis.url, keyPrefix: 'bench:' });
     await writer.reconcile(
       CLUSTER,
@@ -307,7 +305,7 @@ async function main(): Promise<void> {
       .join(' / ')} at the end (1 / 5 / 15 min; 2 cores)`;
     const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
     const text = [
-      `The decision service under wrk: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per measurement, ${ROUNDS} rounds of /healthz, POST /v1/decisions and /v1/forward-auth one after another on the same server process (its build, as production runs it; pinned to core 0; wrk and redis-server on core 1), against a redis-server holding ${RECORDS.toLocaleString('en-US')} identities, a new client IP each request, logging one line per decision${NODE_FLAGS.length > 0 ? `, server run with node ${NODE_FLAGS.join(' ')}` : ''}. Node ${process.version}, ${cpu}, ${new Date().toISOString()}, ${load}. Ranges are over the rounds; the ratio is each round's rate over that round's /healthz rate.`,
+      `The decision service under wrk: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per measurement, ${ROUNDS} rounds of /healthz, POST /v1/decisions and /v1/forward-auth one after another on the same server process (its build, as production runs it; pinned to core 0; wrk and redis-server on core 1, redis-server ${redisPriority}), against a redis-server holding ${RECORDS.toLocaleString('en-US')} identities, a new client IP each request, logging one line per decision${NODE_FLAGS.length > 0 ? `, server run with node ${NODE_FLAGS.join(' ')}` : ''}. Node ${process.version}, ${cpu}, ${new Date().toISOString()}, ${load}. Ranges are over the rounds; the ratio is each round's rate over that round's /healthz rate.`,
       '',
       '| route | requests/s | ratio to /healthz | p50 ms | p99 ms | server CPU µs/request | CPU ratio to /healthz | target |',
       '|---|---:|---:|---:|---:|---:|---:|:---|',

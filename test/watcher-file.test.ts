@@ -125,7 +125,10 @@ describe.each([
     const full = listYaml(a, podYaml('b', '10.2.3.2'));
     writeFileSync(file, full);
     await start().ready;
-    const read = () => logs().filter((l) => l.msg === 'pods file read').map((l) => l.pods);
+    const read = () =>
+      logs()
+        .filter((l) => l.msg === 'pods file read')
+        .map((l) => l.pods);
     expect(read()).toEqual([2]);
 
     // The writer truncates and writes a first piece, which ends inside a's annotation and

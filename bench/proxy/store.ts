@@ -1,10 +1,9 @@
 // What the proxy benchmarks (proxy.bench.ts, proxy/ab.ts) share: the configuration the proxy
 // runs (the seed's fail-closed namespace policy, forward-internal to nginx) and the Redis that
 // answers its lookups, pinned to the load core and seeded with the one pod wrk connects as.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createRedisIdentityStore } from '@podgate/identity';
-import { type RedisServer, redisCli, startRedis } from '@podgate/test-support';
+import { type RedisServer, startRedis } from '@podgate/test-support';
+import { pinRedis } from '../pin-redis.js';
 
 export const benchConfig = (nginxPort: number) => `apiVersion: ngrok.k8s.ngrok.com/v1alpha1
 kind: AgentEndpoint
@@ -37,23 +36,13 @@ spec:
 `;
 
 /**
- * Redis for the lookups, on `loadCore` at real-time priority where allowed. It stands for a
- * store on a host of its own: on the proxies' core it would take turns with the proxy measured
- * (the bare pipe and HAProxy make none), and on the load core at normal priority a lookup
- * waited for the load generator's time slice (lookup p99 1.8 ms at 1,000 connections/s,
- * against 0.3 ms at real-time priority, measured). Seeded with the pod wrk connects as
+ * Redis for the lookups, on `loadCore` (pin-redis.ts), seeded with the pod wrk connects as
  * (127.0.0.1, namespace payments: the pod the policy allows). The caller stops it.
  */
 export async function startBenchRedis(loadCore: number): Promise<{ redis: RedisServer; priority: string }> {
   const redis = await startRedis();
   try {
-    const redisPid = /process_id:(\d+)/.exec(await redisCli(redis.port, ['INFO', 'server']))?.[1];
-    if (redisPid === undefined) throw new Error('redis-server did not say its process id');
-    await promisify(execFile)('taskset', ['-p', '-c', String(loadCore), redisPid]);
-    const priority = await promisify(execFile)('chrt', ['-f', '-p', '10', redisPid]).then(
-      () => 'at real-time priority (chrt -f 10)',
-      () => 'at normal priority (chrt refused real-time priority)',
-    );
+    const priority = await pinRedis(redis.port, loadCore);
     const writer = await createRedisIdentityStore({ url: redis.url });
     await writer.heartbeat('bench', 3_600_000);
     await writer.reconcile('bench', [
