@@ -3,6 +3,8 @@
 // redis-server holding 10,000 identities, wrk and redis-server pinned to core 1 (redis-server at
 // real-time priority: pin-redis.ts), so nothing
 // else the bench starts competes for the server's core; 50 keep-alive connections, measuring in the same run, round after round:
+//   - a bare node:http server on the same core answering the same bytes (the floor: what any
+//     Node.js answer costs here, and the p99 of a server that does nothing);
 //   - GET /healthz of the same server (the baseline: HTTP and Hono, no lookup, no policy);
 //   - POST /v1/decisions, a different client IP each request (one lookup + the seed policy);
 //   - GET /v1/forward-auth as nginx calls it (X-Forwarded-For from a trusted peer, a bearer
@@ -90,6 +92,31 @@ request = function()
   return wrk.format("GET", "/v1/forward-auth", headers, nil)
 end
 `;
+}
+
+/**
+ * A node:http server with no framework, answering what /healthz answers: what any Node.js HTTP
+ * answer costs on this machine, and the p99 a server that does nothing reaches here. On a
+ * shared machine that p99 moves with other work; beside it, a route's p99 says how much of
+ * its own the route adds.
+ */
+const BARE_SERVER = `const body = '{"status":"ok"}';
+require('node:http')
+  .createServer((q, s) => {
+    s.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    s.end(body);
+  })
+  .listen(Number(process.argv[1]), '127.0.0.1', () => console.log('listening'));`;
+
+async function startBareServer(port: number): Promise<ChildProcess> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '-e', BARE_SERVER, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare node:http server exited with ${code}`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  return child;
 }
 
 interface Load {
@@ -199,6 +226,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'podgate-bench-decision-'));
   const redis = await startRedis();
   let server: ChildProcess | undefined;
+  let bare: ChildProcess | undefined;
   try {
     const redisPriority = await pinRedis(redis.port, 1);
     const writer = await createRedisIdentityStore({ url: redis.url, keyPrefix: 'bench:' });
@@ -234,19 +262,22 @@ async function main(): Promise<void> {
     );
     await waitForHealth(port, server);
     await check(port);
+    const barePort = await freePort();
+    bare = await startBareServer(barePort);
     const base = `http://127.0.0.1:${port}`;
     // Warm-up: JIT, connection pools.
     const pid = server.pid!;
     await wrk(`${base}/v1/decisions`, pid, join(dir, 'decisions.lua'));
 
-    const rounds: Array<{ healthz: Load; decisions: Load; forwardAuth: Load }> = [];
+    const rounds: Array<{ bare: Load; healthz: Load; decisions: Load; forwardAuth: Load }> = [];
     for (let r = 0; r < ROUNDS; r++) {
+      const bareLoad = await wrk(`http://127.0.0.1:${barePort}/`, bare.pid!);
       const healthz = await wrk(`${base}/healthz`, pid);
       const decisions = await wrk(`${base}/v1/decisions`, pid, join(dir, 'decisions.lua'));
       const forwardAuth = await wrk(`${base}/v1/forward-auth`, pid, join(dir, 'forward-auth.lua'));
-      rounds.push({ healthz, decisions, forwardAuth });
+      rounds.push({ bare: bareLoad, healthz, decisions, forwardAuth });
       console.error(
-        `round ${r + 1}: healthz ${healthz.rps.toFixed(0)}/s, decisions ${decisions.rps.toFixed(0)}/s (p99 ${decisions.p99Ms} ms), forward-auth ${forwardAuth.rps.toFixed(0)}/s (p99 ${forwardAuth.p99Ms} ms)`,
+        `round ${r + 1}: bare node:http ${bareLoad.rps.toFixed(0)}/s (p99 ${bareLoad.p99Ms} ms), healthz ${healthz.rps.toFixed(0)}/s, decisions ${decisions.rps.toFixed(0)}/s (p99 ${decisions.p99Ms} ms), forward-auth ${forwardAuth.rps.toFixed(0)}/s (p99 ${forwardAuth.p99Ms} ms)`,
       );
     }
     // Every answer must be a 2xx. On a machine busy with other work, wrk's 2 s timeout can
@@ -256,25 +287,26 @@ async function main(): Promise<void> {
     const each = rounds
       .map(
         (r) =>
-          `${r.healthz.errors}/${r.decisions.errors}/${r.forwardAuth.errors} (${[r.healthz, r.decisions, r.forwardAuth].map((l) => l.errorText || '-').join(' | ')})`,
+          `${r.bare.errors}/${r.healthz.errors}/${r.decisions.errors}/${r.forwardAuth.errors} (${[r.bare, r.healthz, r.decisions, r.forwardAuth].map((l) => l.errorText || '-').join(' | ')})`,
       )
       .join(', ');
     const errors = rounds.reduce(
-      (n, r) => n + r.healthz.errors + r.decisions.errors + r.forwardAuth.errors,
+      (n, r) => n + r.bare.errors + r.healthz.errors + r.decisions.errors + r.forwardAuth.errors,
       0,
     );
     const tooMany = rounds.some((r) =>
-      [r.healthz, r.decisions, r.forwardAuth].some((l) => l.errors > l.requests / 1000),
+      [r.bare, r.healthz, r.decisions, r.forwardAuth].some((l) => l.errors > l.requests / 1000),
     );
     if (tooMany) {
       throw new Error(
-        `${errors} requests failed or were not 2xx (healthz/decisions/forward-auth by round: ${each})`,
+        `${errors} requests failed or were not 2xx (bare/healthz/decisions/forward-auth by round: ${each})`,
       );
     }
 
-    const ratio = (which: 'decisions' | 'forwardAuth') => rounds.map((r) => r[which].rps / r.healthz.rps);
+    type Measured = 'bare' | 'healthz' | 'decisions' | 'forwardAuth';
+    const ratio = (which: Measured) => rounds.map((r) => r[which].rps / r.healthz.rps);
     const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
-    const row = (name: string, which: 'healthz' | 'decisions' | 'forwardAuth') => {
+    const row = (name: string, which: Measured) => {
       const loads = rounds.map((r) => r[which]);
       const rps = loads.map((l) => l.rps);
       const p99 = loads.map((l) => l.p99Ms);
@@ -285,7 +317,9 @@ async function main(): Promise<void> {
       const target =
         ratios === null
           ? 'baseline'
-          : `${verdict(median(ratios) >= 0.6)} (>= 0.6x) / ${verdict(median(p99) < 5)} (p99 < 5 ms)`;
+          : which === 'bare'
+            ? 'floor: Node.js without a framework'
+            : `${verdict(median(ratios) >= 0.6)} (>= 0.6x) / ${verdict(median(p99) < 5)} (p99 < 5 ms)`;
       return [
         name,
         `${range(rps)} (median ${Math.round(median(rps)).toLocaleString('en-US')})`,
@@ -309,19 +343,22 @@ async function main(): Promise<void> {
       '',
       '| route | requests/s | ratio to /healthz | p50 ms | p99 ms | server CPU µs/request | CPU ratio to /healthz | target |',
       '|---|---:|---:|---:|---:|---:|---:|:---|',
+      `| ${row('bare node:http server, the same answer', 'bare')} |`,
       `| ${row('GET /healthz', 'healthz')} |`,
       `| ${row('POST /v1/decisions', 'decisions')} |`,
       `| ${row('GET /v1/forward-auth (X-Forwarded-For)', 'forwardAuth')} |`,
       '',
+      "The bare node:http server is a process of its own on the same core (a dozen lines of `node:http`, no framework, no logging) answering the same 15 bytes: what an HTTP answer from Node.js costs on this machine, and the p99 of a server that does nothing; beside it, each route's p99 says how much the route adds to what the machine does to every answer. Its ratio column is its rate over /healthz's.",
+      '',
       "Server CPU is the decision process's own time (all its threads, from /proc) per request answered; the CPU ratio is what the rate ratio would be if the server's core were the only limit (when /healthz is held back by the load generator or by other work on the machine, the rate ratio reads higher).",
       '',
-      `Failed or non-2xx answers (healthz/decisions/forward-auth by round): ${errors === 0 ? 'none' : each}.`,
+      `Failed or non-2xx answers (bare/healthz/decisions/forward-auth by round): ${errors === 0 ? 'none' : each}.`,
       '',
       'Reproduce: `npm run bench decision` (or `node --import tsx bench/decision.bench.ts --seconds 8 --rounds 3`); needs redis-server, wrk and taskset.',
       '',
     ].join('\n');
     console.log(text);
-    const figures = (which: 'healthz' | 'decisions' | 'forwardAuth') => {
+    const figures = (which: Measured) => {
       const loads = rounds.map((r) => r[which]);
       return {
         rps_median: Math.round(median(loads.map((l) => l.rps))),
@@ -341,6 +378,7 @@ async function main(): Promise<void> {
         seconds: SECONDS,
         rounds: ROUNDS,
         node_flags: NODE_FLAGS,
+        bare_node_http: figures('bare'),
         healthz: figures('healthz'),
         decisions,
         forward_auth: forwardAuth,
@@ -358,6 +396,7 @@ async function main(): Promise<void> {
       writeFileSync(join(here, 'results', 'decision.md'), text);
     }
   } finally {
+    if (bare && bare.exitCode === null) bare.kill('SIGTERM');
     if (server && server.exitCode === null) {
       const exited = new Promise((r) => server!.once('exit', r));
       server.kill('SIGTERM');
