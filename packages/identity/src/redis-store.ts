@@ -11,6 +11,7 @@ import { IdentityError } from './errors.js';
 import { FreshnessTracker, type HeartbeatRead } from './freshness.js';
 import type { LookupResult, PodRecord } from './model.js';
 import { type Client, connectFailure, createClient, openLookupConnection } from './redis-connect.js';
+import { InFlightWrites } from './redis-in-flight.js';
 import { RedisKeys } from './redis-keys.js';
 import { errorText, LOOKUP_PREPARE, RedisReader } from './redis-lookup.js';
 import {
@@ -94,6 +95,14 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
   private readonly reconcileTarget: ReconcileTarget;
   /** Clusters this store has completed a reconcile of: its heartbeats vouch for their data. */
   private readonly vouched = new Set<string>();
+  /**
+   * Single-command writes (a claim, a release, a heartbeat) fail when their connection closes
+   * (redis-in-flight.ts). On one server only: a Redis Cluster's commands ride one connection per
+   * node, and its writes still wait for the command timeout. A reconcile is not cut short this
+   * way either: its batches run on in parallel, and failing it while some still run would let
+   * the next reconcile overlap them.
+   */
+  private readonly inFlight: InFlightWrites | null;
 
   constructor(
     private readonly client: Client,
@@ -110,6 +119,7 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
       );
     }
     this.keys = new RedisKeys(prefix);
+    this.inFlight = client instanceof Redis ? new InFlightWrites(client) : null;
     client.defineCommand('podgateWritePod', { numberOfKeys: 2, lua: WRITE_POD });
     client.defineCommand('podgateWritePods', { numberOfKeys: 2, lua: WRITE_PODS });
     client.defineCommand('podgateDropPods', { numberOfKeys: 2, lua: DROP_PODS });
@@ -147,7 +157,7 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
     await fencing(
       cluster,
       epoch,
-      this.scripts.podgateWritePod(...claimArgs(this.reconcileTarget, cluster, record, epoch)),
+      this.guarded(this.scripts.podgateWritePod(...claimArgs(this.reconcileTarget, cluster, record, epoch))),
     );
   }
 
@@ -158,15 +168,17 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
     await fencing(
       cluster,
       epoch,
-      this.scripts.podgateWritePod(
-        this.keys.pods(cluster),
-        this.keys.claims(cluster),
-        String(epoch),
-        uid,
-        resourceVersion,
-        '',
-        '1',
-        encodeTombstone(resourceVersion),
+      this.guarded(
+        this.scripts.podgateWritePod(
+          this.keys.pods(cluster),
+          this.keys.claims(cluster),
+          String(epoch),
+          uid,
+          resourceVersion,
+          '',
+          '1',
+          encodeTombstone(resourceVersion),
+        ),
       ),
     );
   }
@@ -196,13 +208,15 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
     await fencing(
       cluster,
       epoch,
-      this.scripts.podgateHeartbeat(
-        this.keys.heartbeat(cluster),
-        this.keys.pods(cluster),
-        String(Date.now()),
-        String(ttlMs),
-        String(epoch),
-        this.vouched.has(cluster) ? '1' : '0',
+      this.guarded(
+        this.scripts.podgateHeartbeat(
+          this.keys.heartbeat(cluster),
+          this.keys.pods(cluster),
+          String(Date.now()),
+          String(ttlMs),
+          String(epoch),
+          this.vouched.has(cluster) ? '1' : '0',
+        ),
       ),
     );
   }
@@ -210,6 +224,10 @@ export class RedisIdentityStore extends EpochStore implements IdentityStore {
   /** @internal */
   async raiseEpoch(cluster: string, epoch: number): Promise<number> {
     return Number(await this.scripts.podgateRaiseEpoch(this.keys.pods(cluster), String(epoch)));
+  }
+
+  private guarded<T>(write: Promise<T>): Promise<T> {
+    return this.inFlight === null ? write : this.inFlight.guard(write);
   }
 
   lookup(ip: string, clusters: readonly string[]): Promise<LookupResult> {
