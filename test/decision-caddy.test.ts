@@ -4,16 +4,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IdentityStore } from '@podgate/identity';
-import { freePort, type RedisServer, startRedis, waitFor } from '@podgate/test-support';
+import { freePort, waitFor } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
-  EXAMPLE_CONFIG,
+  type DecisionOnRedis,
   httpRequest,
   type RunningDecision,
-  runDecision,
-  seedRedis,
+  startDecisionOnRedis,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -41,8 +39,7 @@ http://127.0.0.1:${listen} {
 `;
 }
 
-let redis: RedisServer;
-let writer: IdentityStore;
+let store: DecisionOnRedis | undefined;
 let decision: RunningDecision | undefined;
 let caddy: ChildProcess | undefined;
 let caddyPort: number;
@@ -52,14 +49,12 @@ const files = tempFiles('decision-caddy-');
 
 beforeAll(async () => {
   if (!haveCaddy) return;
-  redis = await startRedis();
-  writer = await seedRedis(redis.url, 'caddy:');
-  const tokens = files.write('tokens', `${TOKEN}\n`);
-  decision = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--token-file', tokens, '--redis', redis.url, '--key-prefix', 'caddy:'],
-    ...['--cluster', CLUSTER, '--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
-    ...UNHURRIED_LOOKUPS,
-  ]);
+  store = await startDecisionOnRedis({
+    keyPrefix: 'caddy:',
+    files,
+    flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
+  });
+  decision = store.decision;
   upstream = http.createServer((req, res) => {
     reached.push(req.headers);
     res.setHeader('content-type', 'application/json');
@@ -97,10 +92,8 @@ afterAll(async () => {
     caddy.kill('SIGTERM');
     await gone;
   }
-  await decision?.stop();
+  await store?.stop();
   await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
-  await writer?.close();
-  await redis?.stop();
 });
 
 const through = (from: string, headers: Record<string, string> = {}, path = '/app') =>

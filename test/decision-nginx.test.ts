@@ -7,16 +7,15 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IdentityStore } from '@podgate/identity';
-import { freePort, type RedisServer, startRedis, waitFor } from '@podgate/test-support';
+import { freePort, waitFor } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
+  type DecisionOnRedis,
   EXAMPLE_CONFIG,
   httpRequest,
   type RunningDecision,
-  runDecision,
-  seedRedis,
+  startDecisionOnRedis,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -97,8 +96,7 @@ ${check('shadow', 'tcp://shadow.payments:5432')}
 `;
 }
 
-let redis: RedisServer;
-let writer: IdentityStore;
+let store: DecisionOnRedis | undefined;
 let decision: RunningDecision | undefined;
 let nginx: ChildProcess | undefined;
 let nginxPort: number;
@@ -108,16 +106,13 @@ const files = tempFiles('decision-nginx-');
 
 beforeAll(async () => {
   if (!haveNginx) return;
-  redis = await startRedis();
-  writer = await seedRedis(redis.url, 'nginx:');
-  const tokens = files.write('tokens', `${TOKEN}\n`);
-  const shadow = files.write('shadow.yaml', SHADOW);
-  decision = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--config', shadow, '--token-file', tokens],
-    ...['--redis', redis.url, '--key-prefix', 'nginx:', '--cluster', CLUSTER],
-    ...['--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
-    ...UNHURRIED_LOOKUPS,
-  ]);
+  store = await startDecisionOnRedis({
+    keyPrefix: 'nginx:',
+    files,
+    configs: [EXAMPLE_CONFIG, files.write('shadow.yaml', SHADOW)],
+    flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
+  });
+  decision = store.decision;
   upstream = http.createServer((req, res) => {
     reached.push(req.headers);
     res.setHeader('content-type', 'application/json');
@@ -162,10 +157,8 @@ afterAll(async () => {
     nginx.kill('SIGQUIT');
     await gone;
   }
-  await decision?.stop();
+  await store?.stop();
   await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
-  await writer?.close();
-  await redis?.stop();
 });
 
 const through = (from: string, headers: Record<string, string> = {}, path = '/app/data') =>

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { runDecisionCommand } from '@podgate/cli';
 import type { DecisionService } from '@podgate/decision';
 import { createRedisIdentityStore, type IdentityStore, type PodRecord } from '@podgate/identity';
-import { waitFor } from '@podgate/test-support';
+import { type RedisServer, startRedis, waitFor } from '@podgate/test-support';
 
 export const EXAMPLE_CONFIG = new URL('../examples/podgate.yaml', import.meta.url).pathname;
 export const TOKEN = 'e2e-token-0123456789abcdef';
@@ -59,6 +59,8 @@ export async function seedRedis(url: string, keyPrefix: string, pods = E2E_PODS)
   await writer.heartbeat(CLUSTER, 3_600_000);
   return writer;
 }
+
+export type TempFiles = ReturnType<typeof tempFiles>;
 
 export function tempFiles(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -120,6 +122,115 @@ export async function runDecision(args: string[], env: NodeJS.ProcessEnv = {}): 
     },
     exit,
   };
+}
+
+export interface DecisionFlags {
+  /** `--config` files, in order: EXAMPLE_CONFIG when none are given. */
+  configs?: string[];
+  /** `--listen`: 127.0.0.1:0 when not given. */
+  listen?: string;
+  /** More flags, after the ones every test gives (`--trusted-proxies`, UNHURRIED_LOOKUPS, ...). */
+  flags?: readonly string[];
+}
+
+export interface SeededRedisOptions {
+  /** `--key-prefix`, and where `seedRedis` writes the pods. */
+  keyPrefix: string;
+  /** Where the token file is written. */
+  files: TempFiles;
+  /** The token file's text: TOKEN on a line of its own when not given. */
+  tokenFile?: string;
+}
+
+export interface SeededRedis {
+  /** The test's own Redis (after `restartRedis`, the first one, stopped). */
+  redis: RedisServer;
+  /** The store `seedRedis` wrote the pods with, for a test to change them (after `restartRedis`, the new one's). */
+  writer: IdentityStore;
+  /** The token file's path. */
+  tokens: string;
+  /**
+   * `podgate decision` against this Redis (`--config`, `--token-file`, `--redis`, `--key-prefix`,
+   * `--cluster`, `--listen`, then `flags`); `stop` stops it too.
+   */
+  start(options?: DecisionFlags): Promise<RunningDecision>;
+  /**
+   * A new, empty Redis on the port of the first one (stopped by the test), written again as the
+   * watcher would after a restart; the old writer closed.
+   */
+  restartRedis(): Promise<RedisServer>;
+  /**
+   * Stops every `podgate decision` started here (any Redis resumed first: a paused one would hold
+   * their shutdown), then the writer and every Redis. Resolves with the decisions' exit codes,
+   * in the order they were started.
+   */
+  stop(): Promise<number[]>;
+}
+
+/** A Redis of the test's own, seeded as the watcher seeds it (`seedRedis`), and a token file. */
+export async function startSeededRedis(options: SeededRedisOptions): Promise<SeededRedis> {
+  const { keyPrefix } = options;
+  const redis = await startRedis();
+  const servers = [redis];
+  const decisions: RunningDecision[] = [];
+  let writer: IdentityStore | undefined;
+  const stop = async (): Promise<number[]> => {
+    for (const server of servers) server.resume();
+    const codes: number[] = [];
+    for (const decision of decisions.splice(0)) codes.push(await decision.stop());
+    await writer?.close();
+    writer = undefined;
+    for (const server of servers.splice(0).reverse()) await server.stop();
+    return codes;
+  };
+  try {
+    writer = await seedRedis(redis.url, keyPrefix);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const tokens = options.files.write(`tokens-${redis.port}`, options.tokenFile ?? `${TOKEN}\n`);
+  const seeded: SeededRedis = {
+    redis,
+    writer,
+    tokens,
+    async start({ configs = [EXAMPLE_CONFIG], listen = '127.0.0.1:0', flags = [] } = {}) {
+      const decision = await runDecision([
+        ...configs.flatMap((config) => ['--config', config]),
+        ...['--token-file', tokens, '--redis', redis.url, '--key-prefix', keyPrefix],
+        ...['--cluster', CLUSTER, '--listen', listen],
+        ...flags,
+      ]);
+      decisions.push(decision);
+      return decision;
+    },
+    async restartRedis() {
+      const restarted = await startRedis({ port: redis.port });
+      servers.push(restarted);
+      await writer?.close();
+      writer = undefined;
+      writer = await seedRedis(restarted.url, keyPrefix);
+      seeded.writer = writer;
+      return restarted;
+    },
+    stop,
+  };
+  return seeded;
+}
+
+export type DecisionOnRedis = SeededRedis & { decision: RunningDecision };
+
+/** The common case: `startSeededRedis`, and one `podgate decision` started on it with `options`. */
+export async function startDecisionOnRedis(
+  options: SeededRedisOptions & DecisionFlags,
+): Promise<DecisionOnRedis> {
+  const seeded = await startSeededRedis(options);
+  try {
+    return Object.assign(seeded, { decision: await seeded.start(options) });
+  } catch (error) {
+    await seeded.stop();
+    throw error;
+  }
 }
 
 export interface HttpAnswer {
