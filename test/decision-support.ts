@@ -161,8 +161,7 @@ export interface SeededRedis {
   restartRedis(): Promise<RedisServer>;
   /**
    * Stops every `podgate decision` started here (any Redis resumed first: a paused one would hold
-   * their shutdown), then the writer and every Redis. Resolves with the decisions' exit codes,
-   * in the order they were started.
+   * their shutdown), then the writer and every Redis. Resolves with the decisions' exit codes.
    */
   stop(): Promise<number[]>;
 }
