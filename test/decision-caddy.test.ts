@@ -109,12 +109,7 @@ describe.skipIf(!haveCaddy)('Caddy forward_auth in front of an upstream', () => 
       'x-podgate-pod-namespace': 'payments',
       'x-podgate-cluster': CLUSTER,
     });
-    expect(
-      decision
-        ?.lines()
-        .filter((l) => l.msg === 'decision')
-        .at(-1),
-    ).toMatchObject({
+    expect(decision?.decisions().at(-1)).toMatchObject({
       client: { ip: '127.0.0.2', from: 'x-forwarded-for' },
       peer: { ip: '127.0.0.1' },
     });

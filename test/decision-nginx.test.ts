@@ -176,12 +176,7 @@ describe.skipIf(!haveNginx)('nginx auth_request in front of an upstream', () => 
       'x-podgate-pod-id': 'uid-ledger-client',
       'x-podgate-cluster': CLUSTER,
     });
-    expect(
-      decision
-        ?.lines()
-        .filter((l) => l.msg === 'decision')
-        .at(-1),
-    ).toMatchObject({
+    expect(decision?.decisions().at(-1)).toMatchObject({
       client: { ip: '127.0.0.2', from: 'x-forwarded-for' },
       peer: { ip: '127.0.0.1' },
       verdict: 'allow',
@@ -205,12 +200,7 @@ describe.skipIf(!haveNginx)('nginx auth_request in front of an upstream', () => 
     });
     expect(forged.status).toBe(403);
     expect(reached).toHaveLength(0);
-    expect(
-      decision
-        ?.lines()
-        .filter((l) => l.msg === 'decision')
-        .at(-1),
-    ).toMatchObject({
+    expect(decision?.decisions().at(-1)).toMatchObject({
       endpoint: 'tcp://ledger.payments:5432',
       client: { ip: '127.0.0.3', from: 'x-forwarded-for' },
     });

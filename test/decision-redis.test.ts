@@ -59,11 +59,7 @@ const forwardAuth = (from: string, headers: Record<string, string> = {}, endpoin
     headers: { ...bearer(), ...headers },
     localAddress: from,
   });
-const lastDecision = () =>
-  decision
-    .lines()
-    .filter((l) => l.msg === 'decision')
-    .at(-1);
+const lastDecision = () => decision.decisions().at(-1);
 
 describe('the JSON API against Redis', () => {
   it('POST /v1/decisions: allow, deny by namespace, deny an unknown client, fail-open, evaluation error', async () => {
@@ -272,10 +268,10 @@ describe('raw bytes', () => {
     ['a NUL in a value', ['X-Real-IP: 127.0.0.2\u0000']],
     ['Content-Length and Transfer-Encoding together', ['Content-Length: 4', 'Transfer-Encoding: chunked']],
   ])('%s is refused before any decision, and the service keeps serving', async (_what, lines) => {
-    const before = decision.lines().filter((l) => l.msg === 'decision').length;
+    const before = decision.decisions().length;
     const answer = await raw(decision.port, head(lines));
     expect(answer).not.toMatch(/^HTTP\/1\.1 200 /);
-    expect(decision.lines().filter((l) => l.msg === 'decision').length).toBe(before);
+    expect(decision.decisions().length).toBe(before);
     expect((await forwardAuth('127.0.0.2')).status).toBe(200);
   });
 });
@@ -294,7 +290,7 @@ describe('a dual-stack listener', () => {
         localAddress: '127.0.0.2',
       });
       expect(direct.status).toBe(200);
-      const line = ds.lines().find((l) => l.msg === 'decision');
+      const line = ds.decisions()[0];
       expect(line).toMatchObject({ client: { ip: '127.0.0.2', from: 'peer' }, peer: { ip: '127.0.0.2' } });
       const viaProxy = await httpRequest({
         port: ds.port,

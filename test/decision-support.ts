@@ -78,6 +78,8 @@ export interface RunningDecision {
   service: DecisionService;
   port: number;
   lines(): Array<Record<string, unknown>>;
+  /** The log lines of its decisions (`msg: 'decision'`), oldest first. */
+  decisions(): Array<Record<string, unknown>>;
   stop(): Promise<number>;
   exit: Promise<number>;
 }
@@ -112,10 +114,12 @@ export async function runDecision(args: string[], env: NodeJS.ProcessEnv = {}): 
   await waitFor('podgate decision serving', () => service !== undefined || exited);
   if (service === undefined) throw new Error(`podgate decision exited: ${errors.join('\n')}`);
   const started = service;
+  const lines = () => raw.map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     service: started,
     port: started.port,
-    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
+    lines,
+    decisions: () => lines().filter((line) => line.msg === 'decision'),
     stop: () => {
       stop();
       return exit;
