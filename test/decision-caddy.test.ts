@@ -2,16 +2,18 @@
 // Redis): the Caddyfile docs/decision.md shows. Skipped with a message when caddy is not on
 // the PATH (Debian: apt-get install caddy).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { freePort, waitFor } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
   type DecisionOnRedis,
+  type EchoUpstream,
+  endProcess,
   httpRequest,
   type RunningDecision,
   startDecisionOnRedis,
+  startEchoUpstream,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -43,7 +45,7 @@ let store: DecisionOnRedis | undefined;
 let decision: RunningDecision | undefined;
 let caddy: ChildProcess | undefined;
 let caddyPort: number;
-let upstream: http.Server;
+let upstream: EchoUpstream | undefined;
 const reached: http.IncomingHttpHeaders[] = [];
 const files = tempFiles('decision-caddy-');
 
@@ -55,17 +57,9 @@ beforeAll(async () => {
     flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
   });
   decision = store.decision;
-  upstream = http.createServer((req, res) => {
-    reached.push(req.headers);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.headers));
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstream = await startEchoUpstream(reached);
   caddyPort = await freePort();
-  const config = files.write(
-    'Caddyfile',
-    caddyfile(files.dir, caddyPort, decision.port, (upstream.address() as AddressInfo).port),
-  );
+  const config = files.write('Caddyfile', caddyfile(files.dir, caddyPort, decision.port, upstream.port));
   let output = '';
   caddy = spawn('caddy', ['run', '--config', config, '--adapter', 'caddyfile'], {
     env: { ...process.env, HOME: files.dir, XDG_DATA_HOME: files.dir, XDG_CONFIG_HOME: files.dir },
@@ -87,13 +81,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (caddy && caddy.exitCode === null) {
-    const gone = new Promise((r) => caddy!.once('exit', r));
-    caddy.kill('SIGTERM');
-    await gone;
-  }
+  await endProcess(caddy, 'SIGTERM');
   await store?.stop();
-  await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
+  await upstream?.close();
 });
 
 const through = (from: string, headers: Record<string, string> = {}, path = '/app') =>

@@ -5,17 +5,19 @@
 // the endpoint gets nowhere; with the decision service gone, nginx fails closed (500).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { freePort, waitFor } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
   type DecisionOnRedis,
+  type EchoUpstream,
   EXAMPLE_CONFIG,
+  endProcess,
   httpRequest,
   type RunningDecision,
   startDecisionOnRedis,
+  startEchoUpstream,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -100,7 +102,7 @@ let store: DecisionOnRedis | undefined;
 let decision: RunningDecision | undefined;
 let nginx: ChildProcess | undefined;
 let nginxPort: number;
-let upstream: http.Server;
+let upstream: EchoUpstream | undefined;
 const reached: http.IncomingHttpHeaders[] = [];
 const files = tempFiles('decision-nginx-');
 
@@ -113,18 +115,10 @@ beforeAll(async () => {
     flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
   });
   decision = store.decision;
-  upstream = http.createServer((req, res) => {
-    reached.push(req.headers);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.headers));
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstream = await startEchoUpstream(reached);
   for (let attempt = 0; ; attempt++) {
     nginxPort = await freePort();
-    const conf = files.write(
-      'nginx.conf',
-      nginxConf(files.dir, nginxPort, decision.port, (upstream.address() as AddressInfo).port),
-    );
+    const conf = files.write('nginx.conf', nginxConf(files.dir, nginxPort, decision.port, upstream.port));
     nginx = spawn(NGINX, ['-p', files.dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let exited = false;
     nginx.once('exit', () => {
@@ -152,13 +146,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const gone = new Promise((r) => nginx!.once('exit', r));
-    nginx.kill('SIGQUIT');
-    await gone;
-  }
+  await endProcess(nginx, 'SIGQUIT');
   await store?.stop();
-  await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
+  await upstream?.close();
 });
 
 const through = (from: string, headers: Record<string, string> = {}, path = '/app/data') =>

@@ -1,8 +1,10 @@
 // Shared by the decision service's end-to-end tests: pods written to a real Redis as the
 // watcher writes them, `podgate decision` run in-process through the CLI against it, and HTTP
 // requests from a chosen loopback source address (the pod IP the service sees as the peer).
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -234,6 +236,36 @@ export async function startDecisionOnRedis(
     await seeded.stop();
     throw error;
   }
+}
+
+export interface EchoUpstream {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The upstream behind a proxy under test (nginx, Caddy): records each request's headers in
+ * `reached` and answers them back as JSON, so a test sees what the proxy passed on.
+ */
+export async function startEchoUpstream(reached: http.IncomingHttpHeaders[]): Promise<EchoUpstream> {
+  const server = http.createServer((req, res) => {
+    reached.push(req.headers);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.headers));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Sends `signal` to a child still running and waits for it to exit. */
+export async function endProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await gone;
 }
 
 export interface HttpAnswer {
