@@ -2,18 +2,18 @@
 // Redis): the Caddyfile docs/decision.md shows. Skipped with a message when caddy is not on
 // the PATH (Debian: apt-get install caddy).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { IdentityStore } from '@podgate/identity';
-import { freePort, type RedisServer, startRedis, waitFor } from '@podgate/test-support';
+import type http from 'node:http';
+import { freePort, waitFor } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
-  EXAMPLE_CONFIG,
+  type DecisionOnRedis,
+  type EchoUpstream,
+  endProcess,
   httpRequest,
   type RunningDecision,
-  runDecision,
-  seedRedis,
+  startDecisionOnRedis,
+  startEchoUpstream,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -41,36 +41,25 @@ http://127.0.0.1:${listen} {
 `;
 }
 
-let redis: RedisServer;
-let writer: IdentityStore;
+let store: DecisionOnRedis | undefined;
 let decision: RunningDecision | undefined;
 let caddy: ChildProcess | undefined;
 let caddyPort: number;
-let upstream: http.Server;
+let upstream: EchoUpstream | undefined;
 const reached: http.IncomingHttpHeaders[] = [];
 const files = tempFiles('decision-caddy-');
 
 beforeAll(async () => {
   if (!haveCaddy) return;
-  redis = await startRedis();
-  writer = await seedRedis(redis.url, 'caddy:');
-  const tokens = files.write('tokens', `${TOKEN}\n`);
-  decision = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--token-file', tokens, '--redis', redis.url, '--key-prefix', 'caddy:'],
-    ...['--cluster', CLUSTER, '--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
-    ...UNHURRIED_LOOKUPS,
-  ]);
-  upstream = http.createServer((req, res) => {
-    reached.push(req.headers);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.headers));
+  store = await startDecisionOnRedis({
+    keyPrefix: 'caddy:',
+    files,
+    flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  decision = store.decision;
+  upstream = await startEchoUpstream(reached);
   caddyPort = await freePort();
-  const config = files.write(
-    'Caddyfile',
-    caddyfile(files.dir, caddyPort, decision.port, (upstream.address() as AddressInfo).port),
-  );
+  const config = files.write('Caddyfile', caddyfile(files.dir, caddyPort, decision.port, upstream.port));
   let output = '';
   caddy = spawn('caddy', ['run', '--config', config, '--adapter', 'caddyfile'], {
     env: { ...process.env, HOME: files.dir, XDG_DATA_HOME: files.dir, XDG_CONFIG_HOME: files.dir },
@@ -92,15 +81,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (caddy && caddy.exitCode === null) {
-    const gone = new Promise((r) => caddy!.once('exit', r));
-    caddy.kill('SIGTERM');
-    await gone;
-  }
-  await decision?.stop();
-  await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
-  await writer?.close();
-  await redis?.stop();
+  await endProcess(caddy, 'SIGTERM');
+  await store?.stop();
+  await upstream?.close();
 });
 
 const through = (from: string, headers: Record<string, string> = {}, path = '/app') =>
@@ -116,12 +99,7 @@ describe.skipIf(!haveCaddy)('Caddy forward_auth in front of an upstream', () => 
       'x-podgate-pod-namespace': 'payments',
       'x-podgate-cluster': CLUSTER,
     });
-    expect(
-      decision
-        ?.lines()
-        .filter((l) => l.msg === 'decision')
-        .at(-1),
-    ).toMatchObject({
+    expect(decision?.decisions().at(-1)).toMatchObject({
       client: { ip: '127.0.0.2', from: 'x-forwarded-for' },
       peer: { ip: '127.0.0.1' },
     });

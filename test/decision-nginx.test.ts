@@ -5,18 +5,19 @@
 // the endpoint gets nowhere; with the decision service gone, nginx fails closed (500).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { IdentityStore } from '@podgate/identity';
-import { freePort, type RedisServer, startRedis, waitFor } from '@podgate/test-support';
+import type http from 'node:http';
+import { freePort, waitFor } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
+  type DecisionOnRedis,
+  type EchoUpstream,
   EXAMPLE_CONFIG,
+  endProcess,
   httpRequest,
   type RunningDecision,
-  runDecision,
-  seedRedis,
+  startDecisionOnRedis,
+  startEchoUpstream,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -97,39 +98,27 @@ ${check('shadow', 'tcp://shadow.payments:5432')}
 `;
 }
 
-let redis: RedisServer;
-let writer: IdentityStore;
+let store: DecisionOnRedis | undefined;
 let decision: RunningDecision | undefined;
 let nginx: ChildProcess | undefined;
 let nginxPort: number;
-let upstream: http.Server;
+let upstream: EchoUpstream | undefined;
 const reached: http.IncomingHttpHeaders[] = [];
 const files = tempFiles('decision-nginx-');
 
 beforeAll(async () => {
   if (!haveNginx) return;
-  redis = await startRedis();
-  writer = await seedRedis(redis.url, 'nginx:');
-  const tokens = files.write('tokens', `${TOKEN}\n`);
-  const shadow = files.write('shadow.yaml', SHADOW);
-  decision = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--config', shadow, '--token-file', tokens],
-    ...['--redis', redis.url, '--key-prefix', 'nginx:', '--cluster', CLUSTER],
-    ...['--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
-    ...UNHURRIED_LOOKUPS,
-  ]);
-  upstream = http.createServer((req, res) => {
-    reached.push(req.headers);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.headers));
+  store = await startDecisionOnRedis({
+    keyPrefix: 'nginx:',
+    files,
+    configs: [EXAMPLE_CONFIG, files.write('shadow.yaml', SHADOW)],
+    flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  decision = store.decision;
+  upstream = await startEchoUpstream(reached);
   for (let attempt = 0; ; attempt++) {
     nginxPort = await freePort();
-    const conf = files.write(
-      'nginx.conf',
-      nginxConf(files.dir, nginxPort, decision.port, (upstream.address() as AddressInfo).port),
-    );
+    const conf = files.write('nginx.conf', nginxConf(files.dir, nginxPort, decision.port, upstream.port));
     nginx = spawn(NGINX, ['-p', files.dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let exited = false;
     nginx.once('exit', () => {
@@ -157,15 +146,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const gone = new Promise((r) => nginx!.once('exit', r));
-    nginx.kill('SIGQUIT');
-    await gone;
-  }
-  await decision?.stop();
-  await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
-  await writer?.close();
-  await redis?.stop();
+  await endProcess(nginx, 'SIGQUIT');
+  await store?.stop();
+  await upstream?.close();
 });
 
 const through = (from: string, headers: Record<string, string> = {}, path = '/app/data') =>
@@ -183,12 +166,7 @@ describe.skipIf(!haveNginx)('nginx auth_request in front of an upstream', () => 
       'x-podgate-pod-id': 'uid-ledger-client',
       'x-podgate-cluster': CLUSTER,
     });
-    expect(
-      decision
-        ?.lines()
-        .filter((l) => l.msg === 'decision')
-        .at(-1),
-    ).toMatchObject({
+    expect(decision?.decisions().at(-1)).toMatchObject({
       client: { ip: '127.0.0.2', from: 'x-forwarded-for' },
       peer: { ip: '127.0.0.1' },
       verdict: 'allow',
@@ -212,12 +190,7 @@ describe.skipIf(!haveNginx)('nginx auth_request in front of an upstream', () => 
     });
     expect(forged.status).toBe(403);
     expect(reached).toHaveLength(0);
-    expect(
-      decision
-        ?.lines()
-        .filter((l) => l.msg === 'decision')
-        .at(-1),
-    ).toMatchObject({
+    expect(decision?.decisions().at(-1)).toMatchObject({
       endpoint: 'tcp://ledger.payments:5432',
       client: { ip: '127.0.0.3', from: 'x-forwarded-for' },
     });

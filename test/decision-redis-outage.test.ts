@@ -2,19 +2,13 @@
 // follows its endpoint's policy within the lookup deadline (fail-closed denies, fail-open
 // allows), /readyz answers 503, GET /v1/identities says store_unavailable; once Redis is back
 // and the watcher has refilled it, decisions are right again without restarting the service.
-import type { IdentityStore } from '@podgate/identity';
-import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bearer,
-  CLUSTER,
+  type DecisionOnRedis,
   decideOver,
-  EXAMPLE_CONFIG,
   httpRequest,
-  type RunningDecision,
-  runDecision,
-  seedRedis,
-  TOKEN,
+  startDecisionOnRedis,
   tempFiles,
 } from './decision-support.js';
 
@@ -23,27 +17,19 @@ const FAIL_OPEN = 'tcp://status.payments:8080';
 const LOOKUP_TIMEOUT_MS = 150;
 const files = tempFiles('decision-outage-');
 
-let redis: RedisServer | undefined;
-let restarted: RedisServer | undefined;
-let writer: IdentityStore | undefined;
-let decision: RunningDecision | undefined;
+let store: DecisionOnRedis | undefined;
 afterEach(async () => {
-  redis?.resume();
-  await decision?.stop();
-  await writer?.close();
-  await restarted?.stop();
-  await redis?.stop();
-  decision = writer = redis = restarted = undefined;
+  await store?.stop();
+  store = undefined;
 });
 
-async function start(server: RedisServer) {
-  writer = await seedRedis(server.url, 'outage:');
-  const tokens = files.write(`tokens-${server.port}`, `${TOKEN}\n`);
-  decision = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--token-file', tokens, '--redis', server.url, '--key-prefix', 'outage:'],
-    ...['--cluster', CLUSTER, '--listen', '127.0.0.1:0', '--lookup-timeout', `${LOOKUP_TIMEOUT_MS}ms`],
-  ]);
-  return decision;
+async function start() {
+  store = await startDecisionOnRedis({
+    keyPrefix: 'outage:',
+    files,
+    flags: ['--lookup-timeout', `${LOOKUP_TIMEOUT_MS}ms`],
+  });
+  return store;
 }
 
 /** [fail-closed for the payments pod, for the web pod, fail-open for both], and the slowest answer. */
@@ -66,8 +52,8 @@ const readyz = async (port: number) => (await httpRequest({ port, path: '/readyz
 
 describe('podgate decision: the store goes away and comes back', () => {
   it('stopped: decisions follow each policy within the deadline, /readyz 503; restarted: right again', async () => {
-    redis = await startRedis();
-    const { port } = await start(redis);
+    const { redis, decision, restartRedis } = await start();
+    const { port } = decision;
     expect((await verdicts(port)).allowed).toEqual([true, false, true, false]);
     expect(await readyz(port)).toBe(200);
 
@@ -97,19 +83,17 @@ describe('podgate decision: the store goes away and comes back', () => {
     );
 
     // Back on the same port, empty; the watcher (here: seedRedis) writes it again.
-    restarted = await startRedis({ port: redis.port });
-    await writer?.close();
-    writer = await seedRedis(restarted.url, 'outage:');
+    await restartRedis();
     await expect
       .poll(async () => (await verdicts(port)).allowed, { timeout: 15_000, interval: 200 })
       .toEqual([true, false, true, false]);
     await expect.poll(() => readyz(port), { timeout: 10_000, interval: 200 }).toBe(200);
-    expect(decision?.lines()).toContainEqual(expect.objectContaining({ msg: 'identity store reachable' }));
+    expect(decision.lines()).toContainEqual(expect.objectContaining({ msg: 'identity store reachable' }));
   });
 
   it('hung (no answer at all): every decision still comes back within the deadline', async () => {
-    redis = await startRedis();
-    const { port } = await start(redis);
+    const { redis, decision } = await start();
+    const { port } = decision;
     expect((await verdicts(port)).allowed).toEqual([true, false, true, false]);
     redis.pause();
     const hung = await verdicts(port);

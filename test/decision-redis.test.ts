@@ -2,18 +2,16 @@
 // sockets from chosen loopback addresses. Every route, forged forwarding headers from an
 // untrusted peer and through a trusted one, raw-byte abuse, auth, dry-run, metrics.
 import net from 'node:net';
-import type { IdentityStore } from '@podgate/identity';
-import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
   CLUSTER,
+  type DecisionOnRedis,
   decideOver,
   EXAMPLE_CONFIG,
   httpRequest,
   type RunningDecision,
-  runDecision,
-  seedRedis,
+  startDecisionOnRedis,
   TOKEN,
   tempFiles,
   UNHURRIED_LOOKUPS,
@@ -36,27 +34,22 @@ spec:
 `;
 const LEDGER = 'tcp://ledger.payments:5432';
 
-let redis: RedisServer;
-let writer: IdentityStore;
+let store: DecisionOnRedis;
 let decision: RunningDecision;
 const files = tempFiles('decision-redis-');
 
 beforeAll(async () => {
-  redis = await startRedis();
-  writer = await seedRedis(redis.url, 'e2e:');
-  const tokens = files.write('tokens', `# e2e\n${TOKEN}\n`);
-  const shadow = files.write('shadow.yaml', SHADOW);
-  decision = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--config', shadow, '--token-file', tokens],
-    ...['--redis', redis.url, '--key-prefix', 'e2e:', '--cluster', CLUSTER],
-    ...['--listen', '127.0.0.1:0', '--trusted-proxies', '127.0.0.1'],
-    ...UNHURRIED_LOOKUPS,
-  ]);
+  store = await startDecisionOnRedis({
+    keyPrefix: 'e2e:',
+    files,
+    tokenFile: `# e2e\n${TOKEN}\n`,
+    configs: [EXAMPLE_CONFIG, files.write('shadow.yaml', SHADOW)],
+    flags: ['--trusted-proxies', '127.0.0.1', ...UNHURRIED_LOOKUPS],
+  });
+  decision = store.decision;
 });
 afterAll(async () => {
-  expect(await decision?.stop()).toBe(0);
-  await writer?.close();
-  await redis?.stop();
+  for (const code of (await store?.stop()) ?? []) expect(code).toBe(0);
 });
 
 const forwardAuth = (from: string, headers: Record<string, string> = {}, endpoint = LEDGER) =>
@@ -66,11 +59,7 @@ const forwardAuth = (from: string, headers: Record<string, string> = {}, endpoin
     headers: { ...bearer(), ...headers },
     localAddress: from,
   });
-const lastDecision = () =>
-  decision
-    .lines()
-    .filter((l) => l.msg === 'decision')
-    .at(-1);
+const lastDecision = () => decision.decisions().at(-1);
 
 describe('the JSON API against Redis', () => {
   it('POST /v1/decisions: allow, deny by namespace, deny an unknown client, fail-open, evaluation error', async () => {
@@ -279,31 +268,20 @@ describe('raw bytes', () => {
     ['a NUL in a value', ['X-Real-IP: 127.0.0.2\u0000']],
     ['Content-Length and Transfer-Encoding together', ['Content-Length: 4', 'Transfer-Encoding: chunked']],
   ])('%s is refused before any decision, and the service keeps serving', async (_what, lines) => {
-    const before = decision.lines().filter((l) => l.msg === 'decision').length;
+    const before = decision.decisions().length;
     const answer = await raw(decision.port, head(lines));
     expect(answer).not.toMatch(/^HTTP\/1\.1 200 /);
-    expect(decision.lines().filter((l) => l.msg === 'decision').length).toBe(before);
+    expect(decision.decisions().length).toBe(before);
     expect((await forwardAuth('127.0.0.2')).status).toBe(200);
   });
 });
 
 describe('a dual-stack listener', () => {
   it('reads an IPv4 client as IPv4, not as ::ffff:…, and trusts a proxy in either spelling', async () => {
-    const tokens = files.write('tokens-ds', `${TOKEN}\n`);
-    const ds = await runDecision([
-      ...['--config', EXAMPLE_CONFIG, '--token-file', tokens, '--redis', redis.url, '--key-prefix', 'e2e:'],
-      ...[
-        '--cluster',
-        CLUSTER,
-        '--listen',
-        '[::]:0',
-        '--trusted-proxies',
-        '127.0.0.1',
-        '--log-level',
-        'info',
-      ],
-      ...UNHURRIED_LOOKUPS,
-    ]);
+    const ds = await store.start({
+      listen: '[::]:0',
+      flags: ['--trusted-proxies', '127.0.0.1', '--log-level', 'info', ...UNHURRIED_LOOKUPS],
+    });
     try {
       const direct = await httpRequest({
         port: ds.port,
@@ -312,7 +290,7 @@ describe('a dual-stack listener', () => {
         localAddress: '127.0.0.2',
       });
       expect(direct.status).toBe(200);
-      const line = ds.lines().find((l) => l.msg === 'decision');
+      const line = ds.decisions()[0];
       expect(line).toMatchObject({ client: { ip: '127.0.0.2', from: 'peer' }, peer: { ip: '127.0.0.2' } });
       const viaProxy = await httpRequest({
         port: ds.port,

@@ -2,8 +2,6 @@
 // answers to every question, including right after the store changes (neither holds
 // identity of its own); and a reload in one changes nothing in the other.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { IdentityStore } from '@podgate/identity';
-import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -13,41 +11,31 @@ import {
   httpRequest,
   podRecord,
   type RunningDecision,
-  runDecision,
-  seedRedis,
-  TOKEN,
+  type SeededRedis,
+  startSeededRedis,
   tempFiles,
   UNHURRIED_LOOKUPS,
 } from './decision-support.js';
 
 const files = tempFiles('decision-replicas-');
-let redis: RedisServer;
-let writer: IdentityStore;
+let store: SeededRedis;
 let replicas: RunningDecision[] = [];
 let configOfA: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  writer = await seedRedis(redis.url, 'replicas:');
-  const tokens = files.write('tokens', `${TOKEN}\n`);
+  store = await startSeededRedis({ keyPrefix: 'replicas:', files });
   // Each replica has its own copy of the configuration, as two pods with one ConfigMap each would.
   const example = readFileSync(EXAMPLE_CONFIG, 'utf8');
   configOfA = files.write('a.yaml', example);
   const configOfB = files.write('b.yaml', example);
   replicas = await Promise.all(
     [configOfA, configOfB].map((config) =>
-      runDecision([
-        ...['--config', config, '--token-file', tokens, '--redis', redis.url, '--key-prefix', 'replicas:'],
-        ...['--cluster', CLUSTER, '--listen', '127.0.0.1:0', '--log-level', 'warn'],
-        ...UNHURRIED_LOOKUPS,
-      ]),
+      store.start({ configs: [config], flags: ['--log-level', 'warn', ...UNHURRIED_LOOKUPS] }),
     ),
   );
 });
 afterAll(async () => {
-  for (const r of replicas) expect(await r.stop()).toBe(0);
-  await writer?.close();
-  await redis?.stop();
+  for (const code of (await store?.stop()) ?? []) expect(code).toBe(0);
 });
 
 const ENDPOINTS = ['tcp://ledger.payments:5432', 'http://reports.payments', 'tcp://status.payments:8080'];
@@ -80,14 +68,14 @@ describe('two replicas, one Redis', () => {
   });
 
   it('see a change in the store at once, both of them (no replica holds identity)', async () => {
-    await writer.claim(CLUSTER, podRecord('uid-frontend', '127.0.0.3', 'payments', 'frontend', {}));
+    await store.writer.claim(CLUSTER, podRecord('uid-frontend', '127.0.0.3', 'payments', 'frontend', {}));
     for (const replica of replicas) {
       expect(await decideOver(replica.port, 'tcp://ledger.payments:5432', '127.0.0.3')).toMatchObject({
         allowed: true,
         identity: { metadata: { namespace: 'payments' } },
       });
     }
-    await writer.claim(CLUSTER, {
+    await store.writer.claim(CLUSTER, {
       ...podRecord('uid-frontend', '127.0.0.3', 'web', 'frontend'),
       resourceVersion: '6',
     });

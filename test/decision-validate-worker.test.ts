@@ -3,18 +3,15 @@
 // than the limits, and a flood of them is told to retry. Over real HTTP against `podgate
 // decision` (run in this test's own thread, so a validation on the request thread would hold
 // this test's requests too) on a real Redis.
-import { type RedisServer, startRedis } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
   decideOver,
-  EXAMPLE_CONFIG,
   type HttpAnswer,
   httpRequest,
   type RunningDecision,
-  runDecision,
-  seedRedis,
-  TOKEN,
+  type SeededRedis,
+  startSeededRedis,
   tempFiles,
 } from './decision-support.js';
 
@@ -22,32 +19,17 @@ const LEDGER = 'tcp://ledger.payments:5432';
 /** About 1 MiB that takes seconds and hundreds of MiB of heap to load. */
 const HEAVY = `x:\n${'  - [a, b, {c: d}]\n'.repeat(55_000)}`;
 
-let redis: RedisServer;
-let closeWriter: () => Promise<void>;
+let store: SeededRedis;
 const files = tempFiles('decision-validate-');
-const running: RunningDecision[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const writer = await seedRedis(redis.url, 'val:');
-  closeWriter = () => writer.close();
+  store = await startSeededRedis({ keyPrefix: 'val:', files });
 });
 afterAll(async () => {
-  for (const d of running.splice(0)) expect(await d.stop()).toBe(0);
-  await closeWriter?.();
-  await redis?.stop();
+  for (const code of (await store?.stop()) ?? []) expect(code).toBe(0);
 });
 
-async function start(...flags: string[]): Promise<RunningDecision> {
-  const tokens = files.write('tokens', `${TOKEN}\n`);
-  const d = await runDecision([
-    ...['--config', EXAMPLE_CONFIG, '--token-file', tokens],
-    ...['--redis', redis.url, '--key-prefix', 'val:', '--cluster', 'e2e', '--listen', '127.0.0.1:0'],
-    ...flags,
-  ]);
-  running.push(d);
-  return d;
-}
+const start = (...flags: string[]): Promise<RunningDecision> => store.start({ flags });
 
 const validate = (port: number, body: string): Promise<HttpAnswer> =>
   httpRequest({
