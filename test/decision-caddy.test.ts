@@ -125,8 +125,14 @@ describe.skipIf(!haveCaddy)('Caddy forward_auth in front of an upstream', () => 
       (await through('127.0.0.3', { 'x-podgate-endpoint': 'tcp://status.payments:8080' })).status,
     ).not.toBe(200);
     expect(reached).toHaveLength(0);
-    const replaced = await through('127.0.0.2', { 'x-podgate-pod-name': 'admin' });
+    const replaced = await through('127.0.0.2', {
+      'x-podgate-pod-name': 'admin',
+      'x-podgate-dry-run-verdict': 'allow',
+    });
     expect(replaced.json()).toMatchObject({ 'x-podgate-pod-name': 'ledger-client' });
+    // The ledger is not in dry run: the upstream never sees the client's verdict, nor Caddy's
+    // placeholder text for a header the answer lacked.
+    expect(replaced.json()['x-podgate-dry-run-verdict'] ?? '').toBe('');
   });
 
   it('fails closed when the decision service is gone: 502, nothing reaches the upstream', async () => {

@@ -14,6 +14,9 @@ import { registerForwardAuth } from './routes/forward-auth.js';
 import { registerIdentities } from './routes/identities.js';
 import { registerValidate } from './routes/validate.js';
 
+/** A `.` or `..` path segment, either spelled with %2e, in a request target's path (not its query). */
+const DOT_SEGMENT = /^[^?#]*\/(?:\.|%2e){1,2}(?:[/?#]|$)/i;
+
 export function createDecisionApp(deps: DecisionAppDeps): Hono<AppEnv> {
   const respond = errorResponder(deps.metrics);
   const now = deps.now ?? (() => performance.now());
@@ -30,15 +33,28 @@ export function createDecisionApp(deps: DecisionAppDeps): Hono<AppEnv> {
   const guard = createGuard(deps, respond, now, onError);
   app.notFound((c) => respond('route_not_found', `no route ${c.req.method} ${shown(c.req.path, 200)}`));
 
-  // Node's server.close() waits for keep-alive connections to go idle and close; a client (or
+  // Before routing, one layer for every request. A request is routed by the URL its target
+  // resolves to (@hono/node-server parses it as WHATWG URL does): `/v1/forward-auth/../../healthz`
+  // is /healthz, and `%2e%2e` is `..` too. Envoy's ext_authz appends its client's path to
+  // /v1/forward-auth (as does a proxy that passes its $request_uri), so a client that put dot
+  // segments in its own path had its forward-auth question answered by /healthz, /metrics,
+  // /openapi.json or /v1/identities: a 200, which every proxy takes for an allow. A target whose
+  // path has a dot segment is refused, unresolved; a proxy's own prefix never holds one.
+  //
+  // And Node's server.close() waits for keep-alive connections to go idle and close; a client (or
   // an nginx upstream pool) that keeps one open would hold the drain until its deadline.
-  if (deps.stopping !== undefined) {
-    const stopping = deps.stopping;
-    app.use('*', async (c, next) => {
-      await next();
-      if (stopping()) c.res.headers.set('connection', 'close');
-    });
-  }
+  const stopping = deps.stopping;
+  app.use('*', async (c, next) => {
+    const target = c.env?.incoming?.url;
+    if (target !== undefined && DOT_SEGMENT.test(target)) {
+      return respond(
+        'invalid_request',
+        `the request path has a dot segment ("." or "..", or either percent-encoded): ${shown(target, 200)}`,
+      );
+    }
+    await next();
+    if (stopping?.()) c.res.headers.set('connection', 'close');
+  });
   app.route('/', createAdminApp({ probe: { readiness: deps.readiness }, registry: deps.metrics.registry }));
   app.get('/openapi.json', (c) => c.json(openApiJson()));
   app.get('/openapi.yaml', (c) => c.text(openApiYaml(), 200, { 'content-type': 'application/yaml' }));

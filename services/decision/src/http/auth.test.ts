@@ -89,6 +89,9 @@ describe('authentication', () => {
     expect(withClientAuth.status).toBe(200);
     const wrong = await t.request(`/v1/forward-auth?endpoint=x&access_token=${TOKEN}x`, { auth: null });
     expect(wrong.status).toBe(401);
+    // A wrong token is a wrong token wherever it came: RFC 6750's invalid_token, as for the header.
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="podgate", error="invalid_token"');
+    expect((await error(wrong)).message).toBe('the bearer token is not valid');
     const elsewhere = await t.request(`/v1/decisions?access_token=${TOKEN}`, { ...DECIDE, auth: null });
     expect(elsewhere.status).toBe(401);
   });

@@ -42,6 +42,8 @@ export interface DecisionAppDeps {
 /** The Node server's bindings (@hono/node-server): the socket a request came on. */
 export interface NodeBindings {
   incoming?: {
+    /** The request target as it came, before any URL resolution. */
+    url?: string;
     socket?: { remoteAddress?: string; remotePort?: number };
     headers?: Record<string, string | string[] | undefined>;
     /** Node's IncomingMessage, as a stream: what its parser has buffered of the body. */

@@ -24,6 +24,7 @@ describe('/v1/forward-auth', () => {
       'x-podgate-pod-namespace': 'payments',
       'x-podgate-pod-id': 'uid-worker',
       'x-podgate-cluster': 'test',
+      'x-podgate-dry-run-verdict': '',
     });
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
@@ -81,6 +82,26 @@ describe('/v1/forward-auth', () => {
         .filter((l) => l.msg === 'decision')
         .map((l) => l.dry_run),
     ).toEqual([{ verdict: 'deny' }, { verdict: 'allow' }]);
+  });
+
+  // Envoy's allowed_upstream_headers (x-podgate-*) and Caddy's copy_headers set on the upstream
+  // request only the headers the answer carries: a client's own X-Podgate-Dry-Run-Verdict
+  // reached the upstream whenever the endpoint was not in dry run (Caddy 2.6 sent its
+  // placeholder's text instead). Sent empty then, as the identity headers are when unknown.
+  it('always carries X-Podgate-Dry-Run-Verdict on an allow, empty off dry run, so a proxy replaces a client copy', async () => {
+    const t = await testApp();
+    for (const [endpoint, ip] of [
+      [LEDGER, '10.1.0.1'],
+      ['tcp://status.payments:8080', '10.9.9.9'],
+    ] as const) {
+      const res = await t.request(
+        at(endpoint),
+        { headers: { 'x-podgate-dry-run-verdict': 'allow' } },
+        { ip },
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-podgate-dry-run-verdict'), endpoint).toBe('');
+    }
   });
 
   it('never reads the body a proxy may send', async () => {

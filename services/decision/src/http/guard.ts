@@ -53,12 +53,15 @@ export function createGuard(
     let ok = presented !== null && live.tokens.matches(presented);
     // RFC 6750's access_token query parameter, for forward-auth callers that cannot add a
     // header to the request they send (Traefik's ForwardAuth).
+    let query: string | undefined;
     if (!ok && forwardAuth) {
-      const query = c.req.query('access_token');
+      query = c.req.query('access_token');
       ok = query !== undefined && live.tokens.matches(query);
     }
     if (ok) return live;
-    const given = headerOf(c, 'authorization') !== undefined;
+    // A wrong access_token is a wrong token too (invalid_token, as docs/decision.md says), not
+    // a missing one: it was answered as if no token had been sent.
+    const given = headerOf(c, 'authorization') !== undefined || query !== undefined;
     return respond(
       'unauthorized',
       given ? 'the bearer token is not valid' : 'a bearer token is required: Authorization: Bearer TOKEN',

@@ -79,7 +79,11 @@ export const FORWARD_AUTH_COMPONENTS = {
         'X-Podgate-Pod-Namespace': { schema: { type: 'string' } },
         'X-Podgate-Pod-Id': { schema: { type: 'string' } },
         'X-Podgate-Cluster': { schema: { type: 'string' } },
-        ...DRY_RUN_HEADER,
+        'X-Podgate-Dry-Run-Verdict': {
+          description:
+            'The verdict the policy of a dry-run endpoint gave (the answer allows either way); "" on any other endpoint, so a proxy that copies it replaces a client copy.',
+          schema: { enum: ['allow', 'deny', ''] },
+        },
       },
     },
     ForwardAuthDenied: {

@@ -74,14 +74,17 @@ export function registerForwardAuth(app: Hono<AppEnv>, route: RouteContext, guar
       return respond('access_denied', "denied by the endpoint's policy", { count: false });
     }
     // Always all four, empty when unknown, so a proxy that copies them replaces any a client sent.
+    // The dry-run verdict too, empty off dry run: Envoy's allowed_upstream_headers overrides only
+    // the headers the answer carries, so without it a client's own X-Podgate-Dry-Run-Verdict
+    // reached the upstream (and Caddy 2.6's copy_headers sent its placeholder's text).
     const { pod } = outcome;
     const headers: Record<string, string> = {
       [IDENTITY_HEADERS.name]: headerValue(pod.name),
       [IDENTITY_HEADERS.namespace]: headerValue(pod.namespace),
       [IDENTITY_HEADERS.id]: headerValue(pod.id),
       [IDENTITY_HEADERS.cluster]: headerValue(pod.cluster),
+      [DRY_RUN_HEADER]: outcome.dryRun ?? '',
     };
-    if (outcome.dryRun !== undefined) headers[DRY_RUN_HEADER] = outcome.dryRun;
     return emptyResponse(200, headers);
   };
   const guarded = guard.wrap('forward_auth', handler);
