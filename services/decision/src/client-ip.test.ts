@@ -77,9 +77,14 @@ describe('resolveClient', () => {
     }
   });
 
-  it('a request that only crossed trusted proxies is their leftmost hop, else the peer', () => {
+  it('a request that only crossed trusted hops is the one the peer appended (never the leftmost), else the peer', () => {
     expect(client('10.0.0.1', '10.0.0.9, 10.0.0.8')).toMatchObject({
-      client: { ip: '10.0.0.9', from: 'x-forwarded-for' },
+      client: { ip: '10.0.0.8', from: 'x-forwarded-for' },
+    });
+    // A client inside a trusted range (a pod network listed whole) that names another address
+    // of that range: decided as itself, the address its proxy appended.
+    expect(client('10.0.0.1', '10.0.0.99, 10.0.0.7:41234')).toMatchObject({
+      client: { ip: '10.0.0.7', port: 41234, from: 'x-forwarded-for' },
     });
     expect(client('10.0.0.1', null)).toMatchObject({ client: { ip: '10.0.0.1', from: 'peer' } });
   });

@@ -38,7 +38,8 @@ export function resolveClient(input: ClientIpInput): ClientIpResult {
   }
   const chain = input.forwardedFor === null ? '' : input.forwardedFor.trim();
   const entries = chain === '' ? [] : chain.split(',');
-  let leftmost: { ip: string; port: number } | null = null;
+  /** The hop the trusted peer itself received the request from. */
+  let nearest: { ip: string; port: number } | null = null;
   for (let i = entries.length - 1; i >= 0; i--) {
     const text = entries[i]!.trim();
     const hop = parseHop(text);
@@ -49,7 +50,7 @@ export function resolveClient(input: ClientIpInput): ClientIpResult {
       };
     }
     if (!trusted.contains(hop.ip)) return { ok: true, client: { ...hop, from: 'x-forwarded-for' } };
-    leftmost = hop;
+    nearest ??= hop;
   }
   if (input.realIp !== null) {
     const text = input.realIp.trim();
@@ -57,8 +58,11 @@ export function resolveClient(input: ClientIpInput): ClientIpResult {
     if (hop === null) return { ok: false, message: `X-Real-IP is not one IP address: ${show(text)}` };
     return { ok: true, client: { ...hop, from: 'x-real-ip' } };
   }
-  // Every hop is a trusted proxy: the request started at one of them (a probe, a sidecar).
-  if (leftmost !== null) return { ok: true, client: { ...leftmost, from: 'x-forwarded-for' } };
+  // Every hop is trusted: the request started at one of them (a probe, a sidecar), or a client
+  // sits inside a trusted range. The hop the peer appended, not the leftmost: inside a trusted
+  // range (a pod network listed whole), a client that wrote another pod's address into its own
+  // X-Forwarded-For would otherwise be decided as that pod.
+  if (nearest !== null) return { ok: true, client: { ...nearest, from: 'x-forwarded-for' } };
   return { ok: true, client: { ip: peer.ip, port: peer.port, from: 'peer' } };
 }
 

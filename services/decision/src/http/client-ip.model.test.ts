@@ -102,20 +102,19 @@ function expected(peer: string, trusted: string, xff: string[], realIp: string[]
   // 2. The rightmost X-Forwarded-For entry not itself trusted; several fields are one list.
   const joined = xff.join(',').trim();
   const entries = joined === '' ? [] : joined.split(',').map((e) => e.trim());
-  let leftmost: bigint | null = null;
   for (let i = entries.length - 1; i >= 0; i--) {
     const a = hop(entries[i]!);
     if (a === null) return { status: 400 }; // not an address where the walk stops
     if (!isTrusted(a)) return { status: 200, ip: shown(a) };
-    leftmost = a;
   }
   // 3. X-Real-IP: exactly one address.
   if (realIp.length > 0) {
     const a = realIp.length === 1 && !realIp[0]!.includes(',') ? hop(realIp[0]!.trim()) : null;
     return a === null ? { status: 400 } : { status: 200, ip: shown(a) };
   }
-  // 4. The request started at a trusted proxy: its leftmost hop, or the peer.
-  return { status: 200, ip: shown(leftmost ?? peerAddress) };
+  // 4. Every hop trusted: the one the peer appended (the rightmost), never the leftmost; or the peer.
+  const nearest = entries.length > 0 ? hop(entries[entries.length - 1]!) : null;
+  return { status: 200, ip: shown(nearest ?? peerAddress) };
 }
 
 // ---- the services, one per trusted set ----
