@@ -53,6 +53,25 @@ describe('parseCidrList', () => {
     });
   });
 
+  it('refuses an IPv4-mapped address with a prefix under 96: it is an IPv6 range that holds every IPv4 address', () => {
+    const parsed = parseCidrList('::ffff:10.0.0.0/8, ::FFFF:192.168.0.0/95');
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.invalid).toHaveLength(2);
+    expect(parsed.invalid[0]).toContain('write 10.0.0.0/8 (or ::ffff:10.0.0.0/104)');
+    // What it would have been: every IPv4 peer trusted.
+    const everyV4 = parseCidrList('::/8');
+    expect(everyV4.ok && everyV4.list.contains('203.0.113.7')).toBe(true);
+    // Spelled with the prefix it means, it is the IPv4 range.
+    const mapped = parseCidrList('::ffff:10.0.0.0/104');
+    expect(mapped.ok && mapped.list.cidrs).toEqual(['10.0.0.0/8']);
+    expect(mapped.ok && mapped.list.contains('203.0.113.7')).toBe(false);
+    expect(mapped.ok && mapped.list.contains('10.1.2.3')).toBe(true);
+    expect(cidrListSchema('--trusted-proxies').safeParse('::ffff:10.0.0.0/8').error?.issues[0]?.message).toBe(
+      '--trusted-proxies: not a CIDR range or address: ::ffff:10.0.0.0/8 (an IPv4-mapped address with a prefix under 96 is an IPv6 range holding every IPv4 address; write 10.0.0.0/8 (or ::ffff:10.0.0.0/104))',
+    );
+  });
+
   it('as a zod field, names the flag and the bad entries', () => {
     const schema = cidrListSchema('--trusted-proxy');
     expect(schema.parse(['127.0.0.0/8']).cidrs).toEqual(['127.0.0.0/8']);

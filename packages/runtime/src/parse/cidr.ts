@@ -38,6 +38,21 @@ function formatCidr({ words, bits }: Cidr): string {
 
 export type ParsedCidrList = { ok: true; list: CidrList } | { ok: false; invalid: string[] };
 
+/**
+ * Why an entry that parses is still refused, or null. `::ffff:10.0.0.0/8` reads as 10/8 and is
+ * ::/8, which holds every IPv4 address (their IPv4-mapped spellings); as a trusted range it
+ * would trust every IPv4 peer. Go's parser gives it the same meaning, so the policy engine keeps
+ * it (ngrok compatibility); an operator's flag refuses it.
+ */
+function mappedPrefixTooShort(text: string, parsed: Cidr): string | null {
+  const address = text.slice(0, text.indexOf('/'));
+  const words = parseIp(address);
+  const mapped = address.includes(':') && words?.[0] === 0 && words[1] === 0 && words[2] === 0xffff;
+  if (!mapped || parsed.bits >= 96) return null;
+  const v4 = `${address.slice(address.lastIndexOf(':') + 1)}/${parsed.bits}`;
+  return `an IPv4-mapped address with a prefix under 96 is an IPv6 range holding every IPv4 address; write ${v4} (or ${address}/${parsed.bits + 96})`;
+}
+
 /** A comma-separated string or a list of entries; every bad entry is reported. */
 export function parseCidrList(input: string | readonly string[]): ParsedCidrList {
   const entries = (typeof input === 'string' ? input.split(',') : input)
@@ -48,8 +63,9 @@ export function parseCidrList(input: string | readonly string[]): ParsedCidrList
   const invalid: string[] = [];
   for (const entry of entries) {
     const parsed = parseEntry(entry);
-    if (parsed === null) {
-      invalid.push(entry);
+    const refused = parsed === null ? null : mappedPrefixTooShort(entry, parsed);
+    if (parsed === null || refused !== null) {
+      invalid.push(refused === null ? entry : `${entry} (${refused})`);
       continue;
     }
     const canonical = formatCidr(parsed);
@@ -75,7 +91,9 @@ export function cidrListSchema(flag: string) {
   return z.union([z.string(), z.array(z.string())]).transform((input, ctx) => {
     const parsed = parseCidrList(input);
     if (!parsed.ok) {
-      const shown = parsed.invalid.map((entry) => JSON.stringify(entry.slice(0, 64))).join(', ');
+      const shown = parsed.invalid
+        .map((entry) => (entry.includes(' (') ? entry : JSON.stringify(entry.slice(0, 64))))
+        .join(', ');
       ctx.addIssue({ code: 'custom', message: `${flag}: not a CIDR range or address: ${shown}` });
       return z.NEVER;
     }
