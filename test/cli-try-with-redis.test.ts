@@ -33,6 +33,8 @@ describe('docs/try-with-redis.md', () => {
       9466: await freePort(),
       15432: await freePort(),
       15433: await freePort(),
+      15434: await freePort(),
+      15435: await freePort(),
     };
     // The ledger's upstream port is in the example configuration: a copy names the free one.
     const config = join(dir, 'podgate.yaml');

@@ -20,6 +20,12 @@ describe('podgate proxy (via the CLI)', () => {
         config,
         '--bind',
         `${LEDGER}=127.0.0.1:${port}`,
+        // The example's other endpoints would listen on their URLs' ports on 0.0.0.0 (80, 8080):
+        // taken, or not this user's to take, on many machines.
+        '--bind',
+        `http://reports.payments=127.0.0.1:${await freePort()}`,
+        '--bind',
+        `tcp://status.payments:8080=127.0.0.1:${await freePort()}`,
         '--listen',
         '127.0.0.1:0',
         '--log-level',
