@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { HostPort } from '../parse/host-port.js';
+import { closeStalledWrites, DEFAULT_STALLED_WRITE_MS } from './stalled-writes.js';
 
 export interface HttpServerHandle {
   /** The bound port (the real one when 0 was asked for). */
@@ -24,12 +25,15 @@ export interface HttpTimeouts {
   requestTimeoutMs?: number;
   /** How often Node checks the two above (default 1 s; Node's own is 30 s). */
   checkIntervalMs?: number;
+  /** An answer that makes no progress this long closes its connection (stalled-writes.ts; default 60 s). */
+  stalledWriteMs?: number;
 }
 
 export const DEFAULT_HTTP_TIMEOUTS = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   checkIntervalMs: 1_000,
+  stalledWriteMs: DEFAULT_STALLED_WRITE_MS,
 };
 
 /**
@@ -100,7 +104,10 @@ export function listenHttp(
           port: info.port,
           close: () =>
             new Promise<void>((done) => {
-              server.close(() => done());
+              server.close(() => {
+                stopSweep();
+                done();
+              });
               if ('closeIdleConnections' in server) server.closeIdleConnections();
             }),
           forceClose: () => {
@@ -109,6 +116,10 @@ export function listenHttp(
         });
       },
     );
-    server.once('error', reject);
+    const stopSweep = closeStalledWrites(server as http.Server, t.stalledWriteMs);
+    server.once('error', (error) => {
+      stopSweep();
+      reject(error);
+    });
   });
 }
