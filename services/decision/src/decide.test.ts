@@ -3,7 +3,7 @@
 // evaluation error, identity not found or ambiguous, dry run, log and set-vars actions.
 import { describe, expect, it } from 'vitest';
 import { CONFIG, loadTestConfig, podStore, record } from '../test/fixtures.js';
-import { decide, decisionAnswer, decisionAnswerJson } from './decide.js';
+import { decisionAnswer, decisionAnswerJson, settleDecision } from './decide.js';
 
 const MORE = `---
 apiVersion: ngrok.k8s.ngrok.com/v1alpha1
@@ -39,14 +39,15 @@ describe('decisionAnswerJson', () => {
     let fast = 0;
     for (const endpoint of config.endpoints) {
       for (const ip of ['10.1.0.1', '10.1.0.2', '10.1.0.9', '10.1.0.4', '10.9.9.9']) {
-        const outcome = await decide(
+        const outcome = settleDecision(
           {
             endpoint,
             client: { ip, port: 1234 },
             server: { ip: '', port: endpoint.url.port },
             startedAt: new Date(0),
           },
-          { lookup: (x) => store.lookup(x, ['test']), now: () => 0 },
+          await store.lookup(ip, ['test']),
+          0,
         );
         const expected = JSON.stringify(decisionAnswer(outcome));
         expect(decisionAnswerJson(outcome), `${endpoint.url.href} ${ip}`).toBe(expected);

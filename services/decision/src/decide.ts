@@ -35,25 +35,10 @@ export interface DecisionOutcome {
   dryRun?: Verdict;
 }
 
-export interface DecideDeps {
-  /** Never rejects (the store answers store_unavailable past its deadline). */
-  lookup(ip: string): Promise<LookupResult>;
-  /** Monotonic milliseconds. */
-  now(): number;
-}
-
-export function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionOutcome> {
-  const started = deps.now();
-  // A `then`, not an async function: one promise fewer.
-  return deps
-    .lookup(request.client.ip)
-    .then((lookup) => settleDecision(request, lookup, deps.now() - started));
-}
-
 /**
- * The decision once its lookup has answered (`lookupMs` after it was asked): what decide does
- * after its one round trip. The routes await the lookup themselves and call this, so a decision
- * is not one more promise inside their own.
+ * The decision once its one lookup has answered (`lookupMs` after it was asked). The routes
+ * await the lookup themselves and call this: a function that awaited it here was one more
+ * promise, and one more turn, inside theirs (docs/decision.md).
  */
 export function settleDecision(
   request: DecisionRequest,

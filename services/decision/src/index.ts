@@ -23,9 +23,9 @@ export {
   type DecisionAnswer,
   type DecisionOutcome,
   type DecisionRequest,
-  decide,
   decisionAnswer,
   decisionAnswerJson,
+  settleDecision,
   type Verdict,
 } from './decide.js';
 export { chooseEndpoint, ENDPOINT_HEADER, ENDPOINT_QUERY, type EndpointChoice } from './endpoint-param.js';
