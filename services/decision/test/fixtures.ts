@@ -1,14 +1,19 @@
 // The decision service's tests: a configuration with a fail-closed, a fail-open, an
 // annotation and a dry-run endpoint; pods on the embedded store (a real store, the same
 // contract as Redis); and the app built in-process with a captured log and its own metrics.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryIdentityStore, type PodRecord } from '@podgate/identity';
 import { loadPolicyFiles } from '@podgate/policy';
 import { createRegistry, type Readiness } from '@podgate/runtime';
 import { memoryLogger } from '@podgate/test-support';
 import { parseTokenFile, type TokenSet } from '../src/auth/tokens.js';
+import { parseDecisionConfig } from '../src/config.js';
 import { createDecisionApp } from '../src/http/app.js';
 import type { LiveConfig } from '../src/live-config.js';
 import { DecisionMetrics } from '../src/metrics.js';
+import { type DecisionService, startDecisionService } from '../src/service.js';
 import type { Validator } from '../src/validate/pool.js';
 
 export const CLUSTER = 'test';
@@ -197,5 +202,37 @@ export async function testApp(options: TestAppOptions = {}) {
       live = next;
     },
     metricsText: () => registry.metrics(),
+  };
+}
+
+/**
+ * The decision service over a real socket on 127.0.0.1 (CONFIG, TOKEN, the fixture pods), for
+ * tests that write requests byte for byte: what the in-process app cannot see. `stop` removes
+ * its files too.
+ */
+export async function startServiceOnSocket(
+  options: { trustedProxies?: string } = {},
+): Promise<{ service: DecisionService; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'decision-socket-'));
+  writeFileSync(join(dir, 'config.yaml'), CONFIG);
+  writeFileSync(join(dir, 'tokens'), `${TOKEN}\n`);
+  const parsed = parseDecisionConfig({
+    configFiles: [join(dir, 'config.yaml')],
+    tokenFile: join(dir, 'tokens'),
+    listen: '127.0.0.1:0',
+    ...(options.trustedProxies !== undefined ? { trustedProxies: options.trustedProxies } : {}),
+  });
+  if (!parsed.ok) throw new Error(parsed.message);
+  const service = await startDecisionService(parsed.config, {
+    store: await podStore(),
+    clusters: [CLUSTER],
+    logger: memoryLogger().logger,
+  });
+  return {
+    service,
+    stop: async () => {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

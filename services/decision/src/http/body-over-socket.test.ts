@@ -1,40 +1,19 @@
 // POST /v1/decisions over a real socket, the body arriving every way a client can send it: with
 // its headers in one packet (read at once from Node's parser), after them, chunked, two requests
 // pipelined in one packet, empty, not JSON. Each answer is the one the in-process app gives.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { memoryLogger } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, CONFIG, podStore, TOKEN, testApp } from '../../test/fixtures.js';
-import { parseDecisionConfig } from '../config.js';
-import { type DecisionService, startDecisionService } from '../service.js';
+import { startServiceOnSocket, TOKEN, testApp } from '../../test/fixtures.js';
+import type { DecisionService } from '../service.js';
 
 const LEDGER = 'tcp://ledger.payments:5432';
-let dir: string;
 let service: DecisionService;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'decision-body-'));
-  writeFileSync(join(dir, 'config.yaml'), CONFIG);
-  writeFileSync(join(dir, 'tokens'), `${TOKEN}\n`);
-  const parsed = parseDecisionConfig({
-    configFiles: [join(dir, 'config.yaml')],
-    tokenFile: join(dir, 'tokens'),
-    listen: '127.0.0.1:0',
-  });
-  if (!parsed.ok) throw new Error(parsed.message);
-  service = await startDecisionService(parsed.config, {
-    store: await podStore(),
-    clusters: [CLUSTER],
-    logger: memoryLogger().logger,
-  });
+  ({ service, stop } = await startServiceOnSocket());
 });
-afterAll(async () => {
-  await service.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stop());
 
 const head = (extra: string) =>
   `POST /v1/decisions HTTP/1.1\r\nHost: podgate\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n${extra}\r\n`;

@@ -1,41 +1,19 @@
 // /v1/forward-auth over a real socket, with request targets and header fields written byte for
 // byte (what a proxy in front may pass on of its client's): what the in-process app cannot see,
 // because a Request built in-process has its URL resolved already.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { memoryLogger } from '@podgate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, CONFIG, podStore, TOKEN } from '../../test/fixtures.js';
-import { parseDecisionConfig } from '../config.js';
-import { type DecisionService, startDecisionService } from '../service.js';
+import { startServiceOnSocket, TOKEN } from '../../test/fixtures.js';
+import type { DecisionService } from '../service.js';
 
 const LEDGER = 'tcp://ledger.payments:5432';
-let dir: string;
 let service: DecisionService;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'decision-forward-auth-'));
-  writeFileSync(join(dir, 'config.yaml'), CONFIG);
-  writeFileSync(join(dir, 'tokens'), `${TOKEN}\n`);
-  const parsed = parseDecisionConfig({
-    configFiles: [join(dir, 'config.yaml')],
-    tokenFile: join(dir, 'tokens'),
-    listen: '127.0.0.1:0',
-    trustedProxies: '127.0.0.1',
-  });
-  if (!parsed.ok) throw new Error(parsed.message);
-  service = await startDecisionService(parsed.config, {
-    store: await podStore(),
-    clusters: [CLUSTER],
-    logger: memoryLogger().logger,
-  });
+  ({ service, stop } = await startServiceOnSocket({ trustedProxies: '127.0.0.1' }));
 });
-afterAll(async () => {
-  await service.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stop());
 
 interface Answer {
   status: number;
